@@ -31,7 +31,7 @@
 //   - The result is compact JSON with object keys sorted, so equal inputs give
 //     byte-identical outputs.
 //   - Errors never quote the object's content (it may be a Secret) nor the
-//     values of a patch; they name paths, operations and types.
+//     values of a patch; they name paths, keys, operations and types.
 package override
 
 import (
