@@ -9,7 +9,7 @@ KWOK_VERSION  := v0.8.0
 FUZZTIME      ?= 8s
 
 # Fuzz targets run briefly by `make test`, as package:FuzzName.
-FUZZ_TARGETS  ?=
+FUZZ_TARGETS  ?= api:FuzzDecodeFile render/override:FuzzApply render/override:FuzzValidate
 
 CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)
 
@@ -26,13 +26,28 @@ build:
 ## control-plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok in bin/
 control-plane: $(CONTROL_PLANE_STAMP)
 
+CONTROL_PLANE_BINS := etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok
+
+# The stamp names the pinned versions; a missing binary makes it stale too.
+ifneq ($(words $(wildcard $(addprefix $(BIN)/,$(CONTROL_PLANE_BINS)))),$(words $(CONTROL_PLANE_BINS)))
+.PHONY: $(CONTROL_PLANE_STAMP)
+endif
+
 $(CONTROL_PLANE_STAMP): e2e/tools/go.mod e2e/tools/go.sum
 	@mkdir -p $(BIN)
 	cd e2e/tools && $(GO) build -o $(BIN)/etcd go.etcd.io/etcd/server/v3
 	cd e2e/tools && $(GO) build -o $(BIN)/ k8s.io/kubernetes/cmd/kube-apiserver \
 		k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
 		k8s.io/kubernetes/cmd/kubectl
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
+	@rm -f $(BIN)/.control-plane-*
 	touch $@
+
+## sandbox: clusters SPG-01 and SPG-02 on this machine until Ctrl-C (docs/sandbox.md)
+SANDBOX_DIR ?= $(CURDIR)/.state/sandbox
+sandbox: control-plane
+	$(GO) build -o $(BIN)/manifold-sandbox ./e2e/sandbox
+	$(BIN)/manifold-sandbox -credentials $(SANDBOX_DIR)/credentials -work-dir $(SANDBOX_DIR)/run
 
 ## lint: gofmt and go vet
 lint:
