@@ -211,9 +211,11 @@ spec:
 			want: []string{"spec.subscribers[0].clusterAffinity:", "Near"},
 		},
 		{
-			name:   "feed with name and selector",
-			mutate: func(s *Set) { s.Subscriptions[0].Spec.Feeds = []Feed{{APIVersion: "v1", Kind: "Service", Name: "x", FeedSelector: &LabelSelector{}}} },
-			want:   []string{"spec.feeds[0]: name and feedSelector are exclusive"},
+			name: "feed with name and selector",
+			mutate: func(s *Set) {
+				s.Subscriptions[0].Spec.Feeds = []Feed{{APIVersion: "v1", Kind: "Service", Name: "x", FeedSelector: &LabelSelector{}}}
+			},
+			want: []string{"spec.feeds[0]: name and feedSelector are exclusive"},
 		},
 		{
 			name:   "localization without namespace",

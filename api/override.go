@@ -43,8 +43,8 @@ type GlobalizationSpec struct {
 
 // Override is one patch of a Localization or Globalization.
 type Override struct {
-	Name  string `yaml:"name,omitempty"`
-	Type  string `yaml:"type"`
+	Name string `yaml:"name,omitempty"`
+	Type string `yaml:"type"`
 	// Value is the patch: a string holding JSON or YAML, or a YAML
 	// structure written inline.
 	Value PatchValue `yaml:"value"`

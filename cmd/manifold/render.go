@@ -72,4 +72,3 @@ func reportProblems(cmd *cobra.Command, res *render.Result) error {
 	}
 	return nil
 }
-
