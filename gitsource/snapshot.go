@@ -213,3 +213,16 @@ func (b *budget) admit(p string, size int64) (readable bool, err error) {
 func tooLarge(size int64, l Limits) error {
 	return fmt.Errorf("file is %d bytes, over the %d-byte limit", size, l.MaxFileBytes)
 }
+
+// FromFiles builds a snapshot from file contents keyed by slash path, for
+// tests and tools that hold a repository in memory.
+func FromFiles(revision string, files map[string]string) *Snapshot {
+	s := newSnapshot()
+	s.Revision = revision
+	for p, content := range files {
+		data := []byte(content)
+		s.add(clean(p), &file{data: data, hash: plumbing.ComputeHash(plumbing.BlobObject, data)})
+	}
+	s.seal()
+	return s
+}

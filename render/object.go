@@ -111,6 +111,14 @@ func objectFromJSON(data []byte, origin api.Origin) (*Object, error) {
 	}, nil
 }
 
+// withJSON returns a copy of o with new content of the same identity.
+func (o *Object) withJSON(data []byte) *Object {
+	sum := sha256.Sum256(data)
+	c := *o
+	c.JSON, c.Hash = data, hex.EncodeToString(sum[:])
+	return &c
+}
+
 // labels returns the object's metadata.labels.
 func (o *Object) labels() map[string]string {
 	var m struct {

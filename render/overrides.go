@@ -121,9 +121,6 @@ func applyOverrides(o *Object, policies []*overridePolicy, used map[*overridePol
 	if data == nil {
 		return o, nil
 	}
-	patched, err := objectFromJSON(data, o.Origin)
-	if err != nil {
-		return nil, &Problem{Target: o.Key.String(), Cluster: cluster, Subscription: subscription, Err: err}
-	}
-	return patched, nil
+	// override.Apply keeps the identity and returns canonical JSON.
+	return o.withJSON(data), nil
 }

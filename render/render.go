@@ -65,6 +65,7 @@ type Renderer struct {
 	builds   map[string]*cachedBuild
 	sets     map[string]*cachedSet
 	policies map[string]*cachedPolicies
+	files    map[string]*cachedFile
 	stats    Stats
 }
 
@@ -77,6 +78,13 @@ type cachedSet struct {
 	set  *DesiredSet
 	used []string // subjects of the override policies that matched an object
 	gen  int
+}
+
+// cachedFile is one YAML file's decoded policy objects.
+type cachedFile struct {
+	set api.Set
+	err error
+	gen int
 }
 
 type cachedPolicies struct {
@@ -96,6 +104,7 @@ func NewRenderer(limits Limits) *Renderer {
 		builds:   map[string]*cachedBuild{},
 		sets:     map[string]*cachedSet{},
 		policies: map[string]*cachedPolicies{},
+		files:    map[string]*cachedFile{},
 	}
 }
 
@@ -147,18 +156,20 @@ func (r *Renderer) Render(ctx context.Context, snap *gitsource.Snapshot) *Result
 	return res
 }
 
-// loadPolicies decodes and validates the policy objects of every YAML file,
-// cached by the content of all YAML files.
+// loadPolicies decodes and validates the policy objects of every YAML file.
+// Each file's decoding is cached by its content, and the whole result by the
+// content of all YAML files.
 func (r *Renderer) loadPolicies(snap *gitsource.Snapshot) (api.Set, []*Problem, error) {
 	h := sha256.New()
-	var files []string
+	type yamlFile struct{ path, hash string }
+	var files []yamlFile
 	for _, p := range snap.Paths() {
 		if ext := path.Ext(p); ext == ".yaml" || ext == ".yml" {
-			files = append(files, p)
 			fileHash, ok := snap.FileHash(p)
 			if !ok {
 				fileHash = "unreadable"
 			}
+			files = append(files, yamlFile{p, fileHash})
 			fmt.Fprintf(h, "%s %s\n", p, fileHash)
 		}
 	}
@@ -171,17 +182,23 @@ func (r *Renderer) loadPolicies(snap *gitsource.Snapshot) (api.Set, []*Problem, 
 	r.stats.PolicyLoads++
 	var set api.Set
 	var errs api.Errors
-	for _, p := range files {
-		data, err := snap.ReadFile(p)
-		if err != nil {
-			errs = append(errs, &api.Error{Origin: api.Origin{File: p}, Err: unwrapPath(err, p)})
-			continue
+	for _, f := range files {
+		fileKey := f.path + " " + f.hash
+		d, ok := r.files[fileKey]
+		if !ok {
+			d = &cachedFile{}
+			if data, err := snap.ReadFile(f.path); err != nil {
+				d.err = &api.Error{Origin: api.Origin{File: f.path}, Err: unwrapPath(err, f.path)}
+			} else {
+				d.set, _, d.err = api.DecodeFile(f.path, data)
+			}
+			r.files[fileKey] = d
 		}
-		fileSet, _, err := api.DecodeFile(p, data)
-		if err != nil {
-			errs = append(errs, err)
+		d.gen = r.gen
+		if d.err != nil {
+			errs = append(errs, d.err)
 		}
-		set.Merge(fileSet)
+		set.Merge(d.set)
 	}
 	if err := set.Validate(); err != nil {
 		errs = append(errs, err)
@@ -263,6 +280,18 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 	}
 	dir := sourceDir(sub)
 	specJSON, _ := json.Marshal(sub.Spec)
+	// Feeds are selected and the ownership label stamped once per build,
+	// so each cluster only copies the objects its overrides change.
+	type selection struct {
+		objs []*Object
+		err  *Problem
+	}
+	selected := map[string]selection{}
+	type folder struct {
+		key string
+		b   build
+	}
+	folders := map[string]folder{}
 	for _, c := range targets(sub, clusters) {
 		cname := c.Metadata.Name
 		buildDir := dir
@@ -271,13 +300,17 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 				buildDir = overlay
 			}
 		}
-		key, b := r.cachedFolder(snap, buildDir)
-		if b.err != nil || key == "" {
-			err := b.err
-			if err == nil {
-				err = fmt.Errorf("build of %s failed", buildDir)
-			}
-			fail(cname, &Problem{Origin: sub.Origin, Object: sub.Subject(), Cluster: cname, Subscription: name, Err: err})
+		f, ok := folders[buildDir]
+		if !ok {
+			f.key, f.b = r.cachedFolder(snap, buildDir)
+			folders[buildDir] = f
+		}
+		key, b := f.key, f.b
+		if b.err == nil && key == "" {
+			b.err = fmt.Errorf("build of %s failed", buildDir)
+		}
+		if b.err != nil {
+			fail(cname, &Problem{Origin: sub.Origin, Object: sub.Subject(), Cluster: cname, Subscription: name, Err: b.err})
 			continue
 		}
 		mine := clusterPolicies(c, policies)
@@ -289,8 +322,22 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 			sets = append(sets, cs.set)
 			continue
 		}
+		sel, ok := selected[key]
+		if !ok {
+			objs, err := stampedFeeds(sub, b.objects)
+			sel = selection{objs: objs}
+			if err != nil {
+				sel.err = &Problem{Origin: sub.Origin, Object: sub.Subject(), Subscription: name, Err: err}
+				problems = append(problems, sel.err)
+			}
+			selected[key] = sel
+		}
+		if sel.err != nil {
+			sets = append(sets, &DesiredSet{Cluster: cname, Subscription: name, Err: sel.err})
+			continue
+		}
 		r.stats.Sets++
-		ds, usedHere, p := r.renderSet(b.objects, sub, c, mine)
+		ds, usedHere, p := r.renderSet(sel.objs, sub, c, mine)
 		if p != nil {
 			fail(cname, p)
 			continue
@@ -306,14 +353,27 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 	return sets, problems
 }
 
-// renderSet selects feeds, applies the cluster's overrides and stamps the
-// ownership label.
-func (r *Renderer) renderSet(base []*Object, sub *api.Subscription, c *api.Cluster, policies []*overridePolicy) (*DesiredSet, map[*overridePolicy]bool, *Problem) {
-	name, cname := sub.Metadata.Name, c.Metadata.Name
+// stampedFeeds selects a subscription's feeds from a build and stamps the
+// ownership label on each selected object.
+func stampedFeeds(sub *api.Subscription, base []*Object) ([]*Object, error) {
 	selected, err := selectFeeds(sub, base)
 	if err != nil {
-		return nil, nil, &Problem{Origin: sub.Origin, Object: sub.Subject(), Cluster: cname, Subscription: name, Err: err}
+		return nil, err
 	}
+	out := make([]*Object, len(selected))
+	for i, o := range selected {
+		if out[i], err = o.withLabel(LabelSubscription, sub.Metadata.Name); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.Key, err)
+		}
+	}
+	return out, nil
+}
+
+// renderSet applies the cluster's overrides to copies of the selected,
+// stamped objects, and restamps the ownership label where an override
+// changed it.
+func (r *Renderer) renderSet(selected []*Object, sub *api.Subscription, c *api.Cluster, policies []*overridePolicy) (*DesiredSet, map[*overridePolicy]bool, *Problem) {
+	name, cname := sub.Metadata.Name, c.Metadata.Name
 	used := map[*overridePolicy]bool{}
 	objs := make([]*Object, 0, len(selected))
 	for _, o := range selected {
@@ -321,15 +381,14 @@ func (r *Renderer) renderSet(base []*Object, sub *api.Subscription, c *api.Clust
 		if p != nil {
 			return nil, nil, p
 		}
-		if patched.labels()[LabelSubscription] != name {
-			patched, err = patched.withLabel(LabelSubscription, name)
-			if err != nil {
+		if patched != o && patched.labels()[LabelSubscription] != name {
+			var err error
+			if patched, err = patched.withLabel(LabelSubscription, name); err != nil {
 				return nil, nil, &Problem{Target: o.Key.String(), Cluster: cname, Subscription: name, Err: err}
 			}
 		}
 		objs = append(objs, patched)
 	}
-	sortObjects(objs)
 	allowEmpty := sub.Spec.Prune != nil && sub.Spec.Prune.AllowEmpty
 	return &DesiredSet{Cluster: cname, Subscription: name, Objects: objs, Hash: setHash(objs), AllowEmptyPrune: allowEmpty}, used, nil
 }
@@ -461,6 +520,11 @@ func (r *Renderer) evict() {
 	for k, c := range r.policies {
 		if c.gen < r.gen-1 {
 			delete(r.policies, k)
+		}
+	}
+	for k, c := range r.files {
+		if c.gen < r.gen-1 {
+			delete(r.files, k)
 		}
 	}
 }
