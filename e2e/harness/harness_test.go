@@ -2,9 +2,11 @@ package harness_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,7 +56,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	short, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	_, err := spg1.Clientset().AppsV1().Deployments(ns).Get(short, "web", metav1.GetOptions{})
-	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("SPG-01 with its API server stopped: got err %v, want connection refused", err)
 	}
 	if _, err := spg2.Clientset().CoreV1().Namespaces().List(short, metav1.ListOptions{}); err != nil {
