@@ -108,8 +108,9 @@ func TestDrain(t *testing.T) {
 	waitAvailable(t, cs, ns, "web", 2)
 }
 
-// TestBrokenImage: pods of an image tagged :broken are scheduled and started
-// but never become Ready, so the Deployment never becomes Available.
+// TestBrokenImage: pods of an image tagged :broken are scheduled but fail to
+// pull their image and never become Ready, so the Deployment never becomes
+// Available.
 func TestBrokenImage(t *testing.T) {
 	spg1 := harness.Shared(t).Cluster("SPG-01")
 	cs := spg1.Clientset()
@@ -139,6 +140,10 @@ func TestBrokenImage(t *testing.T) {
 	for _, p := range pods.Items {
 		if podReady(&p) {
 			t.Errorf("pod %s with a %s image is Ready", p.Name, harness.BrokenImageSuffix)
+		}
+		if len(p.Status.ContainerStatuses) != 1 || p.Status.ContainerStatuses[0].State.Waiting == nil ||
+			p.Status.ContainerStatuses[0].State.Waiting.Reason != "ErrImagePull" {
+			t.Errorf("pod %s: container statuses %+v, want one waiting with ErrImagePull", p.Name, p.Status.ContainerStatuses)
 		}
 	}
 	d, err := cs.AppsV1().Deployments(ns).Get(ctx, "broken", metav1.GetOptions{})

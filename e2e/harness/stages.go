@@ -8,13 +8,14 @@ import (
 )
 
 // BrokenImageSuffix marks container images whose pods never become Ready on a
-// full cluster: kwok schedules and starts them but the pod-ready stage skips
-// them, so a Deployment using such an image never finishes its rollout.
+// Full cluster: they are scheduled, then stay Pending with their containers
+// waiting in ErrImagePull, so a Deployment using such an image never finishes
+// its rollout.
 const BrokenImageSuffix = ":broken"
 
 // stageFiles are the kwok Stage objects a full cluster runs with: a fake node
-// turns Ready and keeps reporting, pods turn Ready (unless BrokenImageSuffix),
-// Job pods complete, and deleted pods go away at once.
+// turns Ready and keeps reporting, pods turn Ready (or fail to pull a
+// BrokenImageSuffix image), Job pods complete, and deleted pods go away at once.
 //
 //go:embed stages/*.yaml
 var stageFiles embed.FS
