@@ -32,7 +32,10 @@ type Cluster struct {
 	mu         sync.Mutex
 	apiserver  *process   // nil while stopped
 	components []*process // controller-manager, scheduler, kwok
+	closed     bool       // set by stopAll: nothing starts any more
 }
+
+var errClosed = errors.New("cluster is closed")
 
 // Name is the cluster's name as given in its ClusterSpec.
 func (c *Cluster) Name() string { return c.spec.Name }
@@ -114,6 +117,9 @@ func (c *Cluster) StartAPIServer(ctx context.Context) error {
 func (c *Cluster) startAPIServer(ctx context.Context) (*process, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return nil, fmt.Errorf("%s: %w", c.spec.Name, errClosed)
+	}
 	if c.apiserver != nil {
 		return nil, fmt.Errorf("%s: API server is already running", c.spec.Name)
 	}
@@ -182,7 +188,7 @@ func (c *Cluster) StopAPIServer(ctx context.Context) error {
 func (c *Cluster) stopAll() {
 	c.mu.Lock()
 	components, apiserver := c.components, c.apiserver
-	c.components, c.apiserver = nil, nil
+	c.components, c.apiserver, c.closed = nil, nil, true
 	c.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range components {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -100,13 +101,17 @@ func (e *Env) addCluster(ctx context.Context, spec ClusterSpec) (*Cluster, error
 		e.mu.Unlock()
 		return nil, err
 	}
-	e.clusters = append(e.clusters, c) // registered first, so Close stops it whatever happens
+	e.clusters = append(e.clusters, c) // registered first, so a concurrent Close stops it too
 	e.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(ctx, e.opts.StartTimeout)
 	defer cancel()
 	began := time.Now()
 	if err := c.start(ctx); err != nil {
+		c.stopAll()
+		e.mu.Lock()
+		e.clusters = slices.DeleteFunc(e.clusters, func(x *Cluster) bool { return x == c })
+		e.mu.Unlock()
 		return nil, err
 	}
 	e.logf("%s (%s) ready in %s at %s", spec.Name, spec.Mode, time.Since(began).Round(10*time.Millisecond), c.Server())
