@@ -148,6 +148,7 @@ type syncer struct {
 	repo     *gitRepo
 	renderer *render.Renderer
 	rec      *reconciler.Reconciler
+	last     *render.Result // the last rendered revision
 }
 
 func newSyncer(t *testing.T, env *harness.Env, repo *gitRepo, counter *writeCounter) *syncer {
@@ -173,6 +174,7 @@ func (s *syncer) sync() *reconciler.Report {
 		s.t.Fatal(err)
 	}
 	res := s.renderer.Render(ctx, snap)
+	s.last = res
 	for _, p := range res.Problems {
 		s.t.Logf("render problem: %v", p)
 	}

@@ -151,17 +151,41 @@ spec:
 		}
 	})
 
-	t.Run("6 drift is repaired, other managers' fields survive", func(t *testing.T) {
+	t.Run("6 drift is noticed by the watch and repaired, other managers' fields survive", func(t *testing.T) {
+		drifts := make(chan reconciler.Drift, 16)
+		watchCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		w := s.rec.NewWatcher(func(d reconciler.Drift) {
+			select {
+			case drifts <- d:
+			default: // later events of the same drift
+			}
+		})
+		w.Watch(watchCtx, s.last)
+		time.Sleep(time.Second) // let the informers list
 		deps := spg01.Clientset().AppsV1().Deployments("qcbm")
 		_, err := deps.Patch(ctx, "user-service", types.MergePatchType,
+			[]byte(`{"metadata":{"annotations":{"team.example.com/owner":"books"}}}`), metav1.PatchOptions{FieldManager: "someone-else"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case d := <-drifts:
+			t.Fatalf("another manager's annotation reported as drift: %+v", d)
+		case <-time.After(time.Second):
+		}
+		_, err = deps.Patch(ctx, "user-service", types.MergePatchType,
 			[]byte(`{"spec":{"replicas":3}}`), metav1.PatchOptions{FieldManager: "kubectl-scale"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = deps.Patch(ctx, "user-service", types.MergePatchType,
-			[]byte(`{"metadata":{"annotations":{"team.example.com/owner":"books"}}}`), metav1.PatchOptions{FieldManager: "someone-else"})
-		if err != nil {
-			t.Fatal(err)
+		select {
+		case d := <-drifts:
+			if d.Cluster != "SPG-01" || d.Subscription != sub || d.Key.String() != "Deployment/qcbm/user-service" || d.Path != "spec.replicas" {
+				t.Errorf("drift = %+v", d)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the watch did not report the scaled Deployment")
 		}
 		rep := s.sync()
 		s1 := set(t, rep, "SPG-01", sub)
