@@ -224,7 +224,7 @@ func holdReason(in PlanInput, removals []Step, candidates []int) (string, string
 			b.WriteString(strings.Join(dangerous, ", "))
 		}
 	}
-	fmt.Fprintf(&b, " needs approval: add the commit trailer 'Manifold-Allow-Prune: %s@%s'", in.Subscription, in.Cluster)
+	fmt.Fprintf(&b, " needs approval: add the commit trailer '%s'", Trailer(in.Subscription, in.Cluster))
 	return b.String(), "the prune needs approval"
 }
 
