@@ -26,7 +26,7 @@ func ForTest(t testing.TB, specs ...ClusterSpec) *Env {
 	}
 	env, err := Start(context.Background(), Options{WorkDir: dir, Clusters: specs, Logf: t.Logf})
 	if err != nil {
-		t.Fatalf("start clusters: %v\nlogs kept in %s", err, dir)
+		t.Fatalf("start clusters: %v%s", err, keptLogs(dir))
 	}
 	t.Cleanup(func() {
 		if err := env.Close(); err != nil {
@@ -75,7 +75,7 @@ func runMain(m *testing.M, specs []ClusterSpec) int {
 	}
 	env, err := Start(context.Background(), Options{WorkDir: dir, Clusters: specs, Logf: logf})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "start clusters: %v\nlogs kept in %s\n", err, dir)
+		fmt.Fprintf(os.Stderr, "start clusters: %v%s\n", err, keptLogs(dir))
 		return 1
 	}
 	shared = env
@@ -90,6 +90,16 @@ func runMain(m *testing.M, specs []ClusterSpec) int {
 	}
 	os.RemoveAll(dir)
 	return code
+}
+
+// keptLogs says where the logs of a failed start are, or removes dir when
+// nothing was started (bad options, missing binaries).
+func keptLogs(dir string) string {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
+		os.Remove(dir)
+		return ""
+	}
+	return "\nlogs kept in " + dir
 }
 
 // Shared returns the Env started by Main; it fails the test when TestMain did
