@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"strings"
+	"time"
 
 	"github.com/manifold-gitops/manifold/reconciler"
 	"github.com/manifold-gitops/manifold/render"
+	"github.com/manifold-gitops/manifold/status"
 	"github.com/spf13/cobra"
 )
 
@@ -43,7 +43,11 @@ Exits 1 if any cluster or subscription failed.`,
 				fmt.Fprintf(os.Stderr, "syncing %s to %d clusters...\n", describe(snap, repo.repo), len(res.Clusters))
 			}
 			rep := reconciler.New(opts).Sync(cmd.Context(), res, reconciler.ParseApprovals(snap.Message))
-			printReport(cmd.OutOrStdout(), rep, dryRun)
+			note := status.FromReport(rep, res.Problems, time.Now())
+			if dryRun {
+				fmt.Fprintln(cmd.OutOrStdout(), "dry run: nothing was changed")
+			}
+			status.Print(cmd.OutOrStdout(), note)
 			if rep.Failed() {
 				return errReported{"sync failed"}
 			}
@@ -54,63 +58,4 @@ Exits 1 if any cluster or subscription failed.`,
 	clusters.register(cmd)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "send every write as a server-side dry run; change nothing")
 	return cmd
-}
-
-// printReport writes a sync report: one block per cluster, one line per
-// subscription with its action counts and health, then held prunes and errors.
-func printReport(w io.Writer, rep *reconciler.Report, dryRun bool) {
-	if rep.Err != nil {
-		fmt.Fprintf(w, "nothing synced: %v\n", rep.Err)
-		return
-	}
-	rev := rep.Revision
-	if rev == "" {
-		rev = "working tree"
-	}
-	mode := ""
-	if dryRun {
-		mode = " (dry run)"
-	}
-	fmt.Fprintf(w, "revision %s%s\n", rev, mode)
-	for _, c := range rep.Clusters {
-		state := "reachable " + c.Version
-		if !c.Reachable {
-			state = "UNREACHABLE"
-		}
-		fmt.Fprintf(w, "cluster %s: %s, health %s\n", c.Name, state, c.Health())
-		if c.Err != nil {
-			fmt.Fprintf(w, "  error: %v\n", c.Err)
-		}
-		for _, s := range c.Sets {
-			fmt.Fprintf(w, "  %s: %s, health %s\n", s.Subscription, counts(s.Changes), s.Health)
-			for _, ch := range s.Changes.Entries {
-				switch ch.Action {
-				case reconciler.Unchanged:
-				case reconciler.Failed:
-					fmt.Fprintf(w, "    %s %s: %v\n", ch.Action, ch.Key, ch.Err)
-				default:
-					line := fmt.Sprintf("    %s %s", ch.Action, ch.Key)
-					if ch.Reason != "" {
-						line += " (" + ch.Reason + ")"
-					}
-					fmt.Fprintln(w, line)
-				}
-			}
-			if s.HeldReason != "" {
-				fmt.Fprintf(w, "    held: %s\n", s.HeldReason)
-			}
-			if s.Err != nil && c.Err == nil {
-				fmt.Fprintf(w, "    error: %v\n", s.Err)
-			}
-		}
-	}
-}
-
-func counts(cs reconciler.ChangeSet) string {
-	n := cs.Counts()
-	var parts []string
-	for _, a := range reconciler.Actions {
-		parts = append(parts, fmt.Sprintf("%s %d", a, n[a]))
-	}
-	return strings.Join(parts, ", ")
 }
