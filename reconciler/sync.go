@@ -294,3 +294,11 @@ func (r *Reconciler) syncUntargeted(ctx context.Context, w *clusterWork, revisio
 		sr.Health = Healthy
 	}
 }
+
+// ResetConnections drops every cluster connection, so the next sync reads
+// the credentials again (after a kubeconfig changed).
+func (r *Reconciler) ResetConnections() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conns = map[string]*Conn{}
+}

@@ -1,0 +1,127 @@
+// Package daemon runs manifold as a service: it follows a Git branch,
+// renders and syncs each new revision, repairs drift reported by watches,
+// and writes the outcome back to Git as a status note. Triggers — the poll
+// timer, webhooks, filesystem events, drift — coalesce: one cycle runs at a
+// time, and any number of triggers during a cycle cause one more.
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/manifold-gitops/manifold/gitsource"
+	"github.com/manifold-gitops/manifold/reconciler"
+	"github.com/manifold-gitops/manifold/render"
+	"github.com/manifold-gitops/manifold/status"
+)
+
+// Options configure a Daemon.
+type Options struct {
+	Source     *gitsource.Source
+	Renderer   *render.Renderer
+	Reconciler *reconciler.Reconciler
+	// Interval is the poll period; each wait adds up to 10% jitter.
+	Interval time.Duration
+	// CycleTimeout bounds one cycle; a cycle is never cut short by shutdown.
+	CycleTimeout time.Duration
+	Metrics      *Metrics
+	Log          *slog.Logger
+	// Now is the clock, for tests; default time.Now.
+	Now func() time.Time
+}
+
+// Daemon follows a Git branch and keeps clusters in sync with it.
+type Daemon struct {
+	opts    Options
+	trigger chan struct{}
+	watcher *reconciler.Watcher
+
+	mu          sync.Mutex
+	ready       bool
+	note        *status.Note
+	lastErr     error
+	fingerprint map[string]string // revision → fingerprint of the last note written
+	drifted     bool
+	lastSynced  string
+}
+
+// New returns a daemon; Run starts it.
+func New(opts Options) *Daemon {
+	if opts.Interval <= 0 {
+		opts.Interval = time.Minute
+	}
+	if opts.CycleTimeout <= 0 {
+		opts.CycleTimeout = 10 * time.Minute
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	d := &Daemon{opts: opts, trigger: make(chan struct{}, 1), fingerprint: map[string]string{}}
+	d.watcher = opts.Reconciler.NewWatcher(d.onDrift)
+	return d
+}
+
+// Trigger asks for a cycle now. It never blocks; triggers that arrive while
+// one is pending coalesce into it.
+func (d *Daemon) Trigger(reason string) {
+	d.opts.Metrics.triggers.WithLabelValues(reason).Inc()
+	select {
+	case d.trigger <- struct{}{}:
+	default:
+	}
+}
+
+func (d *Daemon) onDrift(dr reconciler.Drift) {
+	d.opts.Metrics.drift.WithLabelValues(dr.Cluster, dr.Subscription).Inc()
+	d.opts.Log.Info("drift", "cluster", dr.Cluster, "subscription", dr.Subscription, "object", dr.Key.String(), "path", dr.Path, "deleted", dr.Deleted)
+	d.mu.Lock()
+	d.drifted = true
+	d.mu.Unlock()
+	d.Trigger("drift")
+}
+
+// Run polls and syncs until ctx ends. A cycle in progress when ctx ends is
+// finished first, so no inventory or note is left half-written.
+func (d *Daemon) Run(ctx context.Context) error {
+	watchCtx, stopWatches := context.WithCancel(context.Background())
+	defer stopWatches()
+	for {
+		cycleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.CycleTimeout)
+		d.cycle(cycleCtx, watchCtx)
+		cancel()
+		wait := d.opts.Interval + time.Duration(rand.Int64N(int64(d.opts.Interval)/10+1))
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-d.trigger:
+			timer.Stop()
+		case <-timer.C:
+		}
+	}
+}
+
+// Ready reports whether a sync has succeeded since start.
+func (d *Daemon) Ready() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ready
+}
+
+// Status returns the note of the last sync (nil before the first) and the
+// last Git error, if the source is failing.
+func (d *Daemon) Status() (*status.Note, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.note, d.lastErr
+}
