@@ -20,9 +20,12 @@ import (
 // layout too ("ab/cdef…", any depth); entries that are not notes are dropped
 // when manifold rewrites the tree. Each write is a new commit whose parent is
 // the previous notes head; a merge (see PushNotes) has both heads as
-// parents. When two writers noted the same commit differently, the merged
-// note holds their text first, then a line "---", then ours: with YAML notes
-// that is a stream of documents, the newest last.
+// parents and holds the notes of both sides. It is three-way, against the
+// merge base of the two heads: a note that only one side wrote or changed
+// since the base is taken from that side (WriteNote replaces a note, so a
+// text its writer had already seen is not brought back); a note both sides
+// wrote differently holds their text first, then a line "---", then ours, so
+// nothing is lost. With YAML notes that is a stream of documents, ours last.
 const NotesRef plumbing.ReferenceName = "refs/notes/manifold"
 
 // noteSeparator separates the texts of one commit's note after a merge.

@@ -24,6 +24,9 @@ const pushNotesAttempts = 5
 // as PushNotes does. A remote without notes is not an error. For a local
 // repository it does nothing.
 func (s *Source) FetchNotes(ctx context.Context) error {
+	if s.remote == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.scrub(s.fetchNotes(ctx))
@@ -32,46 +35,52 @@ func (s *Source) FetchNotes(ctx context.Context) error {
 // PushNotes pushes the local notes ref to the remote, never forcing it. When
 // the push is refused because another writer pushed first, it fetches the
 // remote notes, merges them with ours (a commit with both heads as parents
-// whose tree is the union of both; a commit noted on both sides keeps both
-// texts, see NotesRef) and tries again, a few times, with backoff. Without
-// local notes, or for a local repository, it does nothing.
+// whose tree holds the notes of both; a commit both sides noted differently
+// keeps both texts, see NotesRef) and tries again, up to five pushes in all,
+// with growing randomised waits during which the Source stays usable.
+// Without local notes, or for a local repository, it does nothing.
 func (s *Source) PushNotes(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.scrub(s.pushNotes(ctx))
-}
-
-func (s *Source) pushNotes(ctx context.Context) error {
 	if s.remote == nil {
 		return nil
 	}
-	spec := config.RefSpec(fmt.Sprintf("%s:%s", NotesRef, NotesRef))
 	for attempt := 1; ; attempt++ {
-		ours, err := refHash(s.repo.Storer, NotesRef)
-		if err != nil || ours.IsZero() {
-			return err
+		done, err := s.pushNotesOnce(ctx, attempt)
+		if done || attempt == pushNotesAttempts {
+			return s.scrub(err)
 		}
-		s.stats.notePushes.Add(1)
-		err = s.remote.PushContext(ctx, &git.PushOptions{RefSpecs: []config.RefSpec{spec}, Auth: s.auth})
-		if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
-			return s.repo.Storer.SetReference(plumbing.NewHashReference(remoteNotesRef, ours))
-		}
-		pushErr := fmt.Errorf("pushing %s to %s (attempt %d): %w", NotesRef, s.url, attempt, err)
-		if attempt == pushNotesAttempts || ctx.Err() != nil {
-			return pushErr
-		}
-		// Most likely another writer pushed first: merge their notes. If
-		// fetching fails too, the remote is unreachable; stop here.
-		if err := s.fetchNotes(ctx); err != nil {
-			return fmt.Errorf("%w; then %w", pushErr, err)
-		}
+		// The lock is not held while waiting: Poll and notes reads go on.
 		backoff := time.Duration(50<<attempt)*time.Millisecond + rand.N(50*time.Millisecond)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w; then %w", pushErr, ctx.Err())
+			return s.scrub(fmt.Errorf("%w; then %w", err, ctx.Err()))
 		case <-time.After(backoff):
 		}
 	}
+}
+
+// pushNotesOnce makes one push; from the second attempt on it first fetches
+// and merges the remote notes (most likely another writer pushed first). It
+// reports done when there is nothing more to try: pushed, nothing to push,
+// or the remote is unreachable (the fetch failed too).
+func (s *Source) pushNotesOnce(ctx context.Context, attempt int) (done bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if attempt > 1 {
+		if err := s.fetchNotes(ctx); err != nil {
+			return true, fmt.Errorf("pushing %s (attempt %d): %w", NotesRef, attempt, err)
+		}
+	}
+	ours, err := refHash(s.repo.Storer, NotesRef)
+	if err != nil || ours.IsZero() {
+		return true, err
+	}
+	s.stats.notePushes.Add(1)
+	spec := config.RefSpec(fmt.Sprintf("%s:%s", NotesRef, NotesRef))
+	err = s.remote.PushContext(ctx, &git.PushOptions{RefSpecs: []config.RefSpec{spec}, Auth: s.auth})
+	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return true, s.repo.Storer.SetReference(plumbing.NewHashReference(remoteNotesRef, ours))
+	}
+	return ctx.Err() != nil, fmt.Errorf("pushing %s to %s (attempt %d): %w", NotesRef, s.url, attempt, err)
 }
 
 func (s *Source) fetchNotes(ctx context.Context) error {

@@ -2,9 +2,11 @@ package gitsource
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/manifold-gitops/manifold/e2e/gitserver"
@@ -221,4 +223,51 @@ func gitCmdInput(t *testing.T, dir, input string, args ...string) string {
 		t.Fatalf("git %v: %v", args, err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// Two daemons writing notes at once: every push lands (retrying after a
+// refusal), and no writer's notes are lost.
+func TestConcurrentSourcesKeepEveryNote(t *testing.T) {
+	nf := newNotesFixture(t)
+	writers := []*Source{nf.src, openSource(t, SourceOptions{URL: nf.url, StateDir: t.TempDir()})}
+	owned := make([][]string, len(writers)) // the commits each writer notes
+	for i := range 6 {
+		c := nf.push(t, fmt.Sprintf("commit %d", i), map[string]string{"n.yaml": fmt.Sprintf("n: %d\n", i)})
+		owned[i%2] = append(owned[i%2], c)
+	}
+	errs := make([]error, len(writers))
+	var wg sync.WaitGroup
+	for i, s := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 2 {
+				for _, c := range owned[i] {
+					text := fmt.Sprintf("writer %d round %d\n", i, round)
+					if err := s.WriteNote(context.Background(), c, []byte(text)); err != nil {
+						errs[i] = err
+						return
+					}
+					if err := s.PushNotes(context.Background()); err != nil {
+						errs[i] = err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("writer %d: %v", i, err)
+		}
+	}
+	for i, commits := range owned {
+		for _, c := range commits {
+			want := fmt.Sprintf("writer %d round 1", i)
+			if got := gitserver.Git(t, nf.bareDir, "notes", "--ref=manifold", "show", c); got != want {
+				t.Errorf("note on %.7s = %q, want %q", c, got, want)
+			}
+		}
+	}
 }
