@@ -9,9 +9,14 @@ KWOK_VERSION  := v0.8.0
 FUZZTIME      ?= 8s
 
 # Fuzz targets run briefly by `make test`, as package:FuzzName.
-FUZZ_TARGETS  ?= api:FuzzDecodeFile render/override:FuzzApply render/override:FuzzValidate
+FUZZ_TARGETS  ?= api:FuzzDecodeFile render/override:FuzzApply render/override:FuzzValidate \
+                 gitsource/webhook:FuzzGitHub gitsource/webhook:FuzzGitea gitsource/webhook:FuzzGitLab gitsource/webhook:FuzzGeneric
 
-CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)
+CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)-v2
+# The Kubernetes binaries report the pinned version (a plain go build says v0.0.0).
+KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37 \
+	-X k8s.io/component-base/version.gitTreeState=clean
 
 export MANIFOLD_BIN_DIR := $(BIN)
 
@@ -36,7 +41,7 @@ endif
 $(CONTROL_PLANE_STAMP): e2e/tools/go.mod e2e/tools/go.sum
 	@mkdir -p $(BIN)
 	cd e2e/tools && $(GO) build -o $(BIN)/etcd go.etcd.io/etcd/server/v3
-	cd e2e/tools && $(GO) build -o $(BIN)/ k8s.io/kubernetes/cmd/kube-apiserver \
+	cd e2e/tools && $(GO) build -ldflags "$(KUBE_LDFLAGS)" -o $(BIN)/ k8s.io/kubernetes/cmd/kube-apiserver \
 		k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
 		k8s.io/kubernetes/cmd/kubectl
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
@@ -48,6 +53,12 @@ SANDBOX_DIR ?= $(CURDIR)/.state/sandbox
 sandbox: control-plane
 	$(GO) build -o $(BIN)/manifold-sandbox ./e2e/sandbox
 	$(BIN)/manifold-sandbox -credentials $(SANDBOX_DIR)/credentials -work-dir $(SANDBOX_DIR)/run
+
+## demo: manifold serving the QCBM example from a local Git repository into two local clusters
+DEMO_STATE ?= $(CURDIR)/.state/demo
+demo: build control-plane
+	$(GO) build -o $(BIN)/manifold-demo ./e2e/demo
+	$(BIN)/manifold-demo -state $(DEMO_STATE) -bin-dir $(BIN)
 
 ## lint: gofmt and go vet
 lint:

@@ -47,6 +47,30 @@ func (d *Daemon) cycle(ctx, watchCtx context.Context) {
 	if write {
 		d.writeNote(ctx, snap.Revision, note)
 	}
+	if settling(note) {
+		// Check again soon, so the note records the health the rollout
+		// reaches; a steady, healthy state schedules nothing.
+		d.mu.Lock()
+		d.drifted = true
+		d.mu.Unlock()
+		time.AfterFunc(d.opts.HealthRecheck, func() { d.Trigger("health") })
+	}
+}
+
+// settling reports whether a synced revision is still on its way to
+// healthy: something is progressing and nothing failed.
+func settling(n *status.Note) bool {
+	if n.Outcome != status.OutcomeSynced {
+		return false
+	}
+	for _, c := range n.Clusters {
+		for _, s := range c.Subscriptions {
+			if s.Health == string(reconciler.Progressing) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // synced reports whether revision was synced last.

@@ -27,6 +27,9 @@ type Options struct {
 	Interval time.Duration
 	// CycleTimeout bounds one cycle; a cycle is never cut short by shutdown.
 	CycleTimeout time.Duration
+	// HealthRecheck is how soon a revision still progressing is checked
+	// again, so its note reaches its final health; default 2s.
+	HealthRecheck time.Duration
 	Metrics      *Metrics
 	Log          *slog.Logger
 	// Now is the clock, for tests; default time.Now.
@@ -55,6 +58,9 @@ func New(opts Options) *Daemon {
 	}
 	if opts.CycleTimeout <= 0 {
 		opts.CycleTimeout = 10 * time.Minute
+	}
+	if opts.HealthRecheck <= 0 {
+		opts.HealthRecheck = 2 * time.Second
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -93,6 +94,7 @@ func Connect(c *api.Cluster, opts ConnectOptions) (*Conn, error) {
 	restCfg.Timeout = opts.Timeout
 	restCfg.QPS, restCfg.Burst = opts.QPS, opts.Burst
 	restCfg.UserAgent = "manifold"
+	restCfg.WarningHandler = warningLogger{cluster: name}
 	if opts.WrapTransport != nil {
 		wrap := opts.WrapTransport
 		restCfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return wrap(name, rt) }
@@ -172,6 +174,16 @@ func (c *Conn) Version(ctx context.Context) (string, error) {
 		return r.v, nil
 	case <-ctx.Done():
 		return "", &UnreachableError{Cluster: c.Name, Err: ctx.Err()}
+	}
+}
+
+// warningLogger logs the API server's warnings (deprecations and the like)
+// through slog, naming the cluster.
+type warningLogger struct{ cluster string }
+
+func (w warningLogger) HandleWarningHeader(code int, agent, text string) {
+	if code == 299 && text != "" {
+		slog.Warn("api server warning", "cluster", w.cluster, "warning", text)
 	}
 }
 

@@ -12,6 +12,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRenderCommand(), newValidateCommand(), newSyncCommand(), newClustersCommand(), newServeCommand())
+	root.AddCommand(newRenderCommand(), newValidateCommand(), newSyncCommand(), newClustersCommand(), newServeCommand(), newStatusCommand())
 	return root
 }

@@ -77,6 +77,7 @@ and /webhooks/{github,gitea,gitlab,generic}.`,
 
 func serve(cmd *cobra.Command, f *serveFlags) error {
 	log := newLogger(f.logFormat)
+	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
