@@ -30,8 +30,8 @@ type Options struct {
 	// HealthRecheck is how soon a revision still progressing is checked
 	// again, so its note reaches its final health; default 2s.
 	HealthRecheck time.Duration
-	Metrics      *Metrics
-	Log          *slog.Logger
+	Metrics       *Metrics
+	Log           *slog.Logger
 	// Now is the clock, for tests; default time.Now.
 	Now func() time.Time
 }
