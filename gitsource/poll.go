@@ -14,6 +14,7 @@ import (
 // descend from the last revision returned (history was rewritten) and
 // SourceOptions.AllowNonFastForward is off.
 type NonFastForwardError struct {
+	// URL (without credentials) and Branch name the followed branch.
 	URL, Branch string
 	// Last is the revision Poll returned before; Head the refused one.
 	Last, Head string

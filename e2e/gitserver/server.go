@@ -5,7 +5,7 @@
 // repository to it (receive-pack enabled) and a working clone the test
 // commits to with the git CLI. The working clone's origin is the bare
 // repository's path on disk, so its pushes do not reach the server and the
-// request counters (Requests, RequestsTo) see only the code under test.
+// request counters (Requests, RequestsByPath) see only the code under test.
 //
 // Failures to simulate: Stop and Start (an outage and the recovery on the
 // same port) and RequireBasicAuth (wrong credentials get 401).
