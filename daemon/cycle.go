@@ -29,9 +29,15 @@ func (d *Daemon) cycle(ctx, watchCtx context.Context) {
 		return
 	}
 	res := d.opts.Renderer.Render(ctx, snap)
-	rep := d.opts.Reconciler.Sync(ctx, res, reconciler.ParseApprovals(snap.Message))
+	// Watch the new desired state before applying it, so the events of
+	// manifold's own writes are compared with what it is writing.
 	d.watcher.Watch(watchCtx, res)
-	note := status.FromReport(rep, res.Problems, d.opts.Now())
+	rep := d.opts.Reconciler.Sync(ctx, res, reconciler.ParseApprovals(snap.Message))
+	d.watcher.Watch(watchCtx, res) // kinds whose CRDs this sync created
+	d.mu.Lock()
+	prev := d.note
+	d.mu.Unlock()
+	note := status.Carry(prev, status.FromReport(rep, res.Problems, d.opts.Now()))
 	d.opts.Metrics.observe(rep, time.Since(start))
 	d.opts.Log.Info("synced", "revision", snap.Revision, "outcome", note.Outcome, "counts", note.Counts(), "took", time.Since(start).Round(time.Millisecond))
 

@@ -107,3 +107,36 @@ func TestPrint(t *testing.T) {
 		}
 	}
 }
+
+func TestCarry(t *testing.T) {
+	at := time.Unix(1, 0)
+	first := FromReport(sampleReport(), nil, at)
+	// A health recheck of the same revision: nothing written, health changed.
+	recheck := sampleReport()
+	recheck.Clusters[0].Sets[0].Changes = reconciler.ChangeSet{Entries: []reconciler.Change{
+		{Key: render.ObjectKey{Kind: "Deployment", Namespace: "qcbm", Name: "user-service"}, Action: reconciler.Unchanged},
+	}}
+	recheck.Clusters[0].Sets[0].Health = reconciler.Degraded
+	got := Carry(first, FromReport(recheck, nil, at))
+	s := got.Clusters[0].Subscriptions[0]
+	if s.Health != "Degraded" {
+		t.Errorf("health %s, want the new Degraded", s.Health)
+	}
+	if s.Actions["configured"] != 1 || len(s.Changed) != 1 || len(s.Pruned) != 1 {
+		t.Errorf("the revision's changes were lost: %+v", s)
+	}
+	// A drift repair writes: its change is added to the earlier ones.
+	repair := sampleReport()
+	repair.Clusters[0].Sets[0].Changes = reconciler.ChangeSet{Entries: []reconciler.Change{
+		{Key: render.ObjectKey{Kind: "Deployment", Namespace: "qcbm", Name: "order-service"}, Action: reconciler.Configured, Reason: "drift at spec.replicas"},
+	}}
+	got = Carry(first, FromReport(repair, nil, at))
+	if c := got.Clusters[0].Subscriptions[0].Changed; len(c) != 2 || !strings.Contains(c[1], "order-service (drift at spec.replicas)") {
+		t.Errorf("changed = %v", c)
+	}
+	// Another revision is not carried.
+	other := FromReport(&reconciler.Report{Revision: "fedcba"}, nil, at)
+	if Carry(first, other) != other {
+		t.Error("a note of another revision was carried")
+	}
+}
