@@ -13,7 +13,9 @@ import (
 )
 
 func sampleReport() *reconciler.Report {
-	key := func(kind, ns, name string) render.ObjectKey { return render.ObjectKey{Kind: kind, Namespace: ns, Name: name} }
+	key := func(kind, ns, name string) render.ObjectKey {
+		return render.ObjectKey{Kind: kind, Namespace: ns, Name: name}
+	}
 	return &reconciler.Report{
 		Revision: "0123456789abcdef",
 		Clusters: []*reconciler.ClusterReport{
