@@ -2,11 +2,13 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/manifold-gitops/manifold/render"
 	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -35,10 +37,24 @@ func (d DryRun) values() []string {
 func execute(ctx context.Context, c *Conn, plan Plan, dryRun DryRun, concurrency int) []Change {
 	changes := make([]Change, len(plan.Steps))
 	applyFailed := false
+	newNamespaces := map[string]bool{}
+	for _, s := range plan.Steps {
+		if s.Key.Kind == "Namespace" && s.Key.Group == "" && s.Action == Created {
+			newNamespaces[s.Key.Name] = true
+		}
+	}
 	for stage := 0; stage < stageCount; stage++ {
 		idx := stepsIn(plan, stage, true)
 		runSteps(ctx, concurrency, idx, func(i int) {
 			changes[i] = applyStep(ctx, c, plan.Steps[i], dryRun)
+			if dryRun == ServerDryRun && changes[i].Action == Failed && newNamespaces[plan.Steps[i].Key.Namespace] &&
+				apierrors.IsNotFound(errors.Unwrap(changes[i].Err)) {
+				// A dry run creates no namespace, so its objects cannot be
+				// checked by the server; report what the sync would do.
+				step := plan.Steps[i]
+				changes[i] = Change{Key: step.Key, Action: step.Action, Health: Unknown,
+					Reason: "its namespace is created by this sync; not checked by the dry run"}
+			}
 		})
 		for _, i := range idx {
 			if changes[i].Action == Failed {
