@@ -1,9 +1,18 @@
 package api
 
-// Scheduling strategies of a Subscription.
+// Scheduling strategies of a Subscription. Replication (the default) gives
+// every target cluster the full replica count of each workload; Dividing
+// splits it between the target clusters by subscriber weight.
 const (
 	SchedulingReplication = "Replication"
 	SchedulingDividing    = "Dividing"
+)
+
+// Types of dividing scheduling. Static (the default) divides by the
+// subscribers' weights; Dynamic (by cluster capacity) is not supported yet.
+const (
+	DividingStatic  = "Static"
+	DividingDynamic = "Dynamic"
 )
 
 // Subscription is a distribution policy: which resources go to which clusters.
@@ -34,6 +43,7 @@ type SubscriptionSpec struct {
 
 // DividingScheduling configures how replicas are divided between clusters.
 type DividingScheduling struct {
+	// Type is Static (the default when empty) or Dynamic (refused).
 	Type            string         `yaml:"type"`
 	DynamicDividing map[string]any `yaml:"dynamicDividing,omitempty"`
 }
@@ -41,7 +51,10 @@ type DividingScheduling struct {
 // Subscriber selects target clusters by label.
 type Subscriber struct {
 	ClusterAffinity *LabelSelector `yaml:"clusterAffinity"`
-	Weight          int32          `yaml:"weight,omitempty"`
+	// Weight is the static weight of the clusters this subscriber selects
+	// when the subscription divides replicas; a cluster selected by several
+	// subscribers has the sum of their weights. Replication ignores it.
+	Weight int32 `yaml:"weight,omitempty"`
 }
 
 // Feed selects resources, by name or by feedSelector.
@@ -68,4 +81,10 @@ type Source struct {
 type PrunePolicy struct {
 	// AllowEmpty lets an empty render prune a non-empty inventory.
 	AllowEmpty bool `yaml:"allowEmpty,omitempty"`
+}
+
+// Divides reports whether the subscription divides replicas between its
+// clusters (schedulingStrategy Dividing) rather than replicating them.
+func (s *SubscriptionSpec) Divides() bool {
+	return s.SchedulingStrategy == SchedulingDividing
 }

@@ -127,7 +127,15 @@ func (s *Subscription) validate() []error {
 	switch s.Spec.SchedulingStrategy {
 	case "", SchedulingReplication:
 	case SchedulingDividing:
-		bad("spec.schedulingStrategy Dividing is not supported yet; use Replication")
+		if d := s.Spec.DividingScheduling; d != nil {
+			switch d.Type {
+			case "", DividingStatic:
+			case DividingDynamic:
+				bad("spec.dividingScheduling.type Dynamic is not supported yet; use Static (divide by spec.subscribers[].weight)")
+			default:
+				bad("spec.dividingScheduling.type %q is not one of Static, Dynamic", d.Type)
+			}
+		}
 	default:
 		bad("spec.schedulingStrategy %q is not one of Replication, Dividing", s.Spec.SchedulingStrategy)
 	}

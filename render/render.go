@@ -280,6 +280,7 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 	}
 	dir := sourceDir(sub)
 	specJSON, _ := json.Marshal(sub.Spec)
+	div := newDivision(sub, clusters)
 	// Feeds are selected and the ownership label stamped once per build,
 	// so each cluster only copies the objects its overrides change.
 	type selection struct {
@@ -314,7 +315,7 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 			continue
 		}
 		mine := clusterPolicies(c, policies)
-		setKey := setCacheKey(key, name, specJSON, c, mine)
+		setKey := setCacheKey(key, name, specJSON, div.cacheKey(), c, mine)
 		if cs, ok := r.sets[setKey]; ok {
 			cs.gen = r.gen
 			r.stats.SetHits++
@@ -337,7 +338,7 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 			continue
 		}
 		r.stats.Sets++
-		ds, usedHere, p := r.renderSet(sel.objs, sub, c, mine)
+		ds, usedHere, p := r.renderSet(sel.objs, sub, c, div, mine)
 		if p != nil {
 			fail(cname, p)
 			continue
@@ -369,11 +370,15 @@ func stampedFeeds(sub *api.Subscription, base []*Object) ([]*Object, error) {
 	return out, nil
 }
 
-// renderSet applies the cluster's overrides to copies of the selected,
-// stamped objects, and restamps the ownership label where an override
-// changed it.
-func (r *Renderer) renderSet(selected []*Object, sub *api.Subscription, c *api.Cluster, policies []*overridePolicy) (*DesiredSet, map[*overridePolicy]bool, *Problem) {
+// renderSet divides replicas (for a dividing subscription) and applies the
+// cluster's overrides to copies of the selected, stamped objects, and
+// restamps the ownership label where an override changed it.
+func (r *Renderer) renderSet(selected []*Object, sub *api.Subscription, c *api.Cluster, div *division, policies []*overridePolicy) (*DesiredSet, map[*overridePolicy]bool, *Problem) {
 	name, cname := sub.Metadata.Name, c.Metadata.Name
+	selected, p := div.apply(selected, cname, name)
+	if p != nil {
+		return nil, nil, p
+	}
 	used := map[*overridePolicy]bool{}
 	objs := make([]*Object, 0, len(selected))
 	for _, o := range selected {
@@ -415,10 +420,11 @@ func markUsed(policies []*overridePolicy, origins []string, used map[*overridePo
 }
 
 // setCacheKey covers everything a desired set depends on: the build, the
-// subscription, the cluster's name and labels, and its override policies.
-func setCacheKey(buildKey, sub string, specJSON []byte, c *api.Cluster, policies []*overridePolicy) string {
+// subscription, its division (target clusters and weights), the cluster's
+// name and labels, and its override policies.
+func setCacheKey(buildKey, sub string, specJSON []byte, division string, c *api.Cluster, policies []*overridePolicy) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n", buildKey, sub, specJSON, c.Metadata.Name)
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%s\n", buildKey, sub, specJSON, division, c.Metadata.Name)
 	labelsJSON, _ := json.Marshal(c.Labels())
 	h.Write(labelsJSON)
 	for _, p := range policies {
