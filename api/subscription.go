@@ -39,6 +39,12 @@ type SubscriptionSpec struct {
 	Source *Source `yaml:"source,omitempty"`
 	// Prune tunes pruning for this subscription.
 	Prune *PrunePolicy `yaml:"prune,omitempty"`
+	// Rollout delivers new revisions wave by wave.
+	Rollout *Rollout `yaml:"rollout,omitempty"`
+	// Failover moves workloads to standby clusters while a target is down.
+	Failover *Failover `yaml:"failover,omitempty"`
+	// Traffic keeps DNS pointing at the healthy clusters serving the app.
+	Traffic *Traffic `yaml:"traffic,omitempty"`
 }
 
 // DividingScheduling configures how replicas are divided between clusters.

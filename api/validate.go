@@ -157,6 +157,7 @@ func (s *Subscription) validate() []error {
 			bad("spec.feeds[%d]: %v", i, err)
 		}
 	}
+	errs = append(errs, s.validateDelivery()...)
 	if src := s.Spec.Source; src != nil {
 		if src.Path != "" {
 			if err := relativePath(src.Path); err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/manifold-gitops/manifold/reconciler"
+	"github.com/manifold-gitops/manifold/render"
 	"github.com/manifold-gitops/manifold/status"
 )
 
@@ -28,12 +29,16 @@ func (d *Daemon) cycle(ctx, watchCtx context.Context) {
 	if snap == nil || (!changed && !drifted && d.synced(snap.Revision)) {
 		return
 	}
-	res := d.opts.Renderer.Render(ctx, snap)
+	res := d.opts.Renderer.RenderWith(ctx, snap, render.Options{Standby: d.standbyTargets()})
+	res = d.composeRollout(ctx, snap, res)
 	// Watch the new desired state before applying it, so the events of
 	// manifold's own writes are compared with what it is writing.
 	d.watcher.Watch(watchCtx, res)
-	rep := d.opts.Reconciler.Sync(ctx, res, reconciler.ParseApprovals(snap.Message))
+	approvals := d.failoverApprovals(reconciler.ParseApprovals(snap.Message))
+	rep := d.opts.Reconciler.Sync(ctx, res, approvals)
 	d.watcher.Watch(watchCtx, res) // kinds whose CRDs this sync created
+	d.observeRollout(ctx, res, rep)
+	d.observeFailover(ctx, res, rep)
 	d.mu.Lock()
 	prev := d.note
 	d.mu.Unlock()

@@ -100,6 +100,7 @@ func (d *Daemon) onDrift(dr reconciler.Drift) {
 func (d *Daemon) Run(ctx context.Context) error {
 	watchCtx, stopWatches := context.WithCancel(context.Background())
 	defer stopWatches()
+	d.startProbes(ctx)
 	for {
 		cycleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.CycleTimeout)
 		d.cycle(cycleCtx, watchCtx)

@@ -48,3 +48,9 @@ func (a Approvals) Allows(subscription, cluster string) bool {
 func Trailer(subscription, cluster string) string {
 	return TrailerAllowPrune + ": " + subscription + "@" + cluster
 }
+
+// With returns the approvals plus one for subscription on cluster, for
+// prunes manifold decides itself (a standby copy after failback).
+func (a Approvals) With(subscription, cluster string) Approvals {
+	return Approvals{pairs: append(append([][2]string(nil), a.pairs...), [2]string{subscription, cluster})}
+}

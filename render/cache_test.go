@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/manifold-gitops/manifold/gitsource"
@@ -72,5 +73,33 @@ func TestRenderIsDeterministic(t *testing.T) {
 		if a.Sets[i].Hash != b.Sets[i].Hash || a.Sets[i].Hash == "" {
 			t.Errorf("set %d hash %q vs %q", i, a.Sets[i].Hash, b.Sets[i].Hash)
 		}
+	}
+}
+
+func TestStandbyTargets(t *testing.T) {
+	files := map[string]string{
+		"clusters.yaml": clustersYAML,
+		"sub.yaml":      subscriptionYAML("web", "app", "prod"),
+		"app/all.yaml":  appYAML,
+		"loc.yaml":      colorOverride("Localization", "l", "c", 500, "standby-green"),
+	}
+	r := NewRenderer(Limits{})
+	res := r.RenderWith(context.Background(), gitsource.FromFiles("", files), Options{Standby: map[string]map[string]string{"web": {"c": "a"}}})
+	if len(res.Problems) > 0 {
+		t.Fatalf("problems: %v", problemText(res))
+	}
+	s := set(t, res, "c", "web")
+	if s.StandbyFor != "a" {
+		t.Errorf("StandbyFor = %q, want a", s.StandbyFor)
+	}
+	if cm := object(t, s, "ConfigMap/web/settings"); !strings.Contains(cm, "color: standby-green") {
+		t.Errorf("the standby's own Localization was not applied:\n%s", cm)
+	}
+	if len(res.Sets) != 3 {
+		t.Errorf("%d sets, want a, b and the standby c", len(res.Sets))
+	}
+	plain := r.Render(context.Background(), gitsource.FromFiles("", files))
+	if len(plain.Sets) != 2 {
+		t.Errorf("without standby: %d sets, want 2", len(plain.Sets))
 	}
 }

@@ -159,6 +159,9 @@ type DesiredSet struct {
 	Err error
 	// AllowEmptyPrune copies the subscription's spec.prune.allowEmpty.
 	AllowEmptyPrune bool
+	// StandbyFor names the failed target this standby set stands in for
+	// (RenderWith's Options.Standby); empty for regular targets.
+	StandbyFor string
 }
 
 // setHash hashes the keys and hashes of sorted objects.

@@ -115,8 +115,23 @@ func (r *Renderer) Stats() Stats {
 	return r.stats
 }
 
+// Options adjust one render.
+type Options struct {
+	// Standby adds clusters to a subscription's targets while one of its
+	// clusters is failed over: subscription → standby cluster → the target
+	// it stands in for. A standby set renders like any other (with the
+	// standby cluster's own overrides) and carries the replaced cluster's
+	// share of divided replicas.
+	Standby map[string]map[string]string
+}
+
 // Render computes every (cluster, subscription) desired set of snap.
 func (r *Renderer) Render(ctx context.Context, snap *gitsource.Snapshot) *Result {
+	return r.RenderWith(ctx, snap, Options{})
+}
+
+// RenderWith is Render with options.
+func (r *Renderer) RenderWith(ctx context.Context, snap *gitsource.Snapshot, opts Options) *Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.gen++
@@ -140,7 +155,7 @@ func (r *Renderer) Render(ctx context.Context, snap *gitsource.Snapshot) *Result
 			res.Err = err
 			return res
 		}
-		sets, problems := r.renderSubscription(snap, sub, res.Clusters, policies, used)
+		sets, problems := r.renderSubscription(snap, sub, res.Clusters, opts.Standby[sub.Metadata.Name], policies, used)
 		res.Sets = append(res.Sets, sets...)
 		res.Problems = append(res.Problems, problems...)
 	}
@@ -244,6 +259,26 @@ func targets(sub *api.Subscription, clusters []*api.Cluster) []*api.Cluster {
 	return out
 }
 
+// withStandby appends the declared standby clusters that are not targets
+// already, sorted by name.
+func withStandby(targets, clusters []*api.Cluster, standby map[string]string) []*api.Cluster {
+	if len(standby) == 0 {
+		return targets
+	}
+	in := map[string]bool{}
+	for _, c := range targets {
+		in[c.Metadata.Name] = true
+	}
+	out := append([]*api.Cluster(nil), targets...)
+	for _, c := range clusters {
+		if _, ok := standby[c.Metadata.Name]; ok && !in[c.Metadata.Name] {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Metadata.Name < out[j].Metadata.Name })
+	return out
+}
+
 // sourceDir is a subscription's source folder.
 func sourceDir(sub *api.Subscription) string {
 	if sub.Spec.Source != nil && sub.Spec.Source.Path != "" {
@@ -270,7 +305,7 @@ func (r *Renderer) cachedFolder(snap *gitsource.Snapshot, dir string) (string, b
 }
 
 // renderSubscription renders one subscription for each of its target clusters.
-func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscription, clusters []*api.Cluster, policies []*overridePolicy, used map[*overridePolicy]bool) ([]*DesiredSet, []*Problem) {
+func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscription, clusters []*api.Cluster, standby map[string]string, policies []*overridePolicy, used map[*overridePolicy]bool) ([]*DesiredSet, []*Problem) {
 	name := sub.Metadata.Name
 	var sets []*DesiredSet
 	var problems []*Problem
@@ -293,8 +328,12 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 		b   build
 	}
 	folders := map[string]folder{}
-	for _, c := range targets(sub, clusters) {
+	for _, c := range withStandby(targets(sub, clusters), clusters, standby) {
 		cname := c.Metadata.Name
+		shareOf := cname
+		if replaced, ok := standby[cname]; ok {
+			shareOf = replaced
+		}
 		buildDir := dir
 		if sub.Spec.Source != nil && sub.Spec.Source.Overlays != "" {
 			if overlay := path.Join(api.CleanPath(sub.Spec.Source.Overlays), cname); snap.IsDir(overlay) {
@@ -315,7 +354,7 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 			continue
 		}
 		mine := clusterPolicies(c, policies)
-		setKey := setCacheKey(key, name, specJSON, div.cacheKey(), c, mine)
+		setKey := setCacheKey(key, name, specJSON, div.cacheKey()+" share-of="+shareOf, c, mine)
 		if cs, ok := r.sets[setKey]; ok {
 			cs.gen = r.gen
 			r.stats.SetHits++
@@ -338,7 +377,7 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 			continue
 		}
 		r.stats.Sets++
-		ds, usedHere, p := r.renderSet(sel.objs, sub, c, div, mine)
+		ds, usedHere, p := r.renderSet(sel.objs, sub, c, shareOf, div, mine)
 		if p != nil {
 			fail(cname, p)
 			continue
@@ -373,9 +412,9 @@ func stampedFeeds(sub *api.Subscription, base []*Object) ([]*Object, error) {
 // renderSet divides replicas (for a dividing subscription) and applies the
 // cluster's overrides to copies of the selected, stamped objects, and
 // restamps the ownership label where an override changed it.
-func (r *Renderer) renderSet(selected []*Object, sub *api.Subscription, c *api.Cluster, div *division, policies []*overridePolicy) (*DesiredSet, map[*overridePolicy]bool, *Problem) {
+func (r *Renderer) renderSet(selected []*Object, sub *api.Subscription, c *api.Cluster, shareOf string, div *division, policies []*overridePolicy) (*DesiredSet, map[*overridePolicy]bool, *Problem) {
 	name, cname := sub.Metadata.Name, c.Metadata.Name
-	selected, p := div.apply(selected, cname, name)
+	selected, p := div.apply(selected, shareOf, name)
 	if p != nil {
 		return nil, nil, p
 	}
@@ -395,7 +434,11 @@ func (r *Renderer) renderSet(selected []*Object, sub *api.Subscription, c *api.C
 		objs = append(objs, patched)
 	}
 	allowEmpty := sub.Spec.Prune != nil && sub.Spec.Prune.AllowEmpty
-	return &DesiredSet{Cluster: cname, Subscription: name, Objects: objs, Hash: setHash(objs), AllowEmptyPrune: allowEmpty}, used, nil
+	ds := &DesiredSet{Cluster: cname, Subscription: name, Objects: objs, Hash: setHash(objs), AllowEmptyPrune: allowEmpty}
+	if shareOf != cname {
+		ds.StandbyFor = shareOf
+	}
+	return ds, used, nil
 }
 
 // clusterPolicies filters the sorted policies to those targeting c.

@@ -36,6 +36,26 @@ type Note struct {
 	Error    string        `json:"error,omitempty"`
 	Problems []string      `json:"problems,omitempty"`
 	Clusters []ClusterNote `json:"clusters"`
+	// Rollouts are the rollouts in progress or finished at this revision.
+	Rollouts []RolloutNote `json:"rollouts,omitempty"`
+	// Decisions are failover and traffic decisions taken since the last
+	// note, e.g. "SPG-01 unhealthy for 30s: qcbm-subscription failed over to SPG-03".
+	Decisions []string `json:"decisions,omitempty"`
+}
+
+// RolloutNote is the state of one subscription's rollout.
+type RolloutNote struct {
+	Subscription string `json:"subscription"`
+	// Revision is being rolled out; Stable is what clusters not yet
+	// promoted run.
+	Revision string `json:"revision"`
+	Stable   string `json:"stable,omitempty"`
+	// Wave is the current wave's name; State is Progressing, Soaking,
+	// Completed, Halted or RolledBack.
+	Wave    string   `json:"wave,omitempty"`
+	State   string   `json:"state"`
+	Message string   `json:"message,omitempty"`
+	Done    []string `json:"done,omitempty"` // waves completed
 }
 
 // ClusterNote is one cluster's outcome.
