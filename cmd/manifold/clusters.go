@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/manifold-gitops/manifold/reconciler"
-	"github.com/manifold-gitops/manifold/render"
 	"github.com/spf13/cobra"
 )
 
@@ -18,11 +17,10 @@ func newClustersCommand() *cobra.Command {
 		Short: "List the declared clusters with reachability, version and health",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			snap, err := repo.snapshot(cmd.Context())
+			_, res, err := repo.render(cmd.Context())
 			if err != nil {
 				return err
 			}
-			res := render.NewRenderer(render.Limits{}).Render(cmd.Context(), snap)
 			if res.Err != nil {
 				return reportProblems(cmd, res)
 			}

@@ -22,11 +22,10 @@ DIR/<cluster>/<subscription>/<group>_<kind>_<namespace>_<name>.yaml instead.
 Problems go to standard error and make the exit status 1.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			snap, err := repo.snapshot(cmd.Context())
+			_, res, err := repo.render(cmd.Context())
 			if err != nil {
 				return err
 			}
-			res := render.NewRenderer(render.Limits{}).Render(cmd.Context(), snap)
 			if filter.Cluster != "" && !hasCluster(res, filter.Cluster) && res.Err == nil {
 				return fmt.Errorf("cluster %q is not declared in %s", filter.Cluster, repo.repo)
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/manifold-gitops/manifold/gitsource"
+	"github.com/manifold-gitops/manifold/render"
 	"github.com/spf13/cobra"
 )
 
@@ -30,6 +31,15 @@ func (f *repoFlags) snapshot(ctx context.Context) (*gitsource.Snapshot, error) {
 		return gitsource.ReadWorktree(f.repo, gitsource.Limits{})
 	}
 	return gitsource.ReadRevision(ctx, f.repo, f.revision, gitsource.Limits{})
+}
+
+// render reads the repository and renders it.
+func (f *repoFlags) render(ctx context.Context) (*gitsource.Snapshot, *render.Result, error) {
+	snap, err := f.snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap, render.NewRenderer(render.Limits{}).Render(ctx, snap), nil
 }
 
 func isURL(s string) bool {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/manifold-gitops/manifold/reconciler"
-	"github.com/manifold-gitops/manifold/render"
 	"github.com/manifold-gitops/manifold/status"
 	"github.com/spf13/cobra"
 )
@@ -27,11 +26,10 @@ With --dry-run every write is a server-side dry run and nothing changes.
 Exits 1 if any cluster or subscription failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			snap, err := repo.snapshot(cmd.Context())
+			snap, res, err := repo.render(cmd.Context())
 			if err != nil {
 				return err
 			}
-			res := render.NewRenderer(render.Limits{}).Render(cmd.Context(), snap)
 			for _, p := range res.Problems {
 				fmt.Fprintln(cmd.ErrOrStderr(), "error:", p)
 			}

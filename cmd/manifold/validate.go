@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/manifold-gitops/manifold/render"
 	"github.com/spf13/cobra"
 )
 
@@ -17,11 +16,10 @@ file:line, object, override and cluster. It exits 1 when there is any problem an
 prints a one-line summary otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			snap, err := repo.snapshot(cmd.Context())
+			snap, res, err := repo.render(cmd.Context())
 			if err != nil {
 				return err
 			}
-			res := render.NewRenderer(render.Limits{}).Render(cmd.Context(), snap)
 			if err := reportProblems(cmd, res); err != nil {
 				return err
 			}
