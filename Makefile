@@ -81,5 +81,9 @@ fuzz:
 ## test: everything CI runs
 test: lint unit fuzz
 
+## bench: the Go benchmarks (render, overrides, Git polling)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./render/... ./gitsource/...
+
 clean:
 	rm -rf $(BIN)
