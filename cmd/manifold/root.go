@@ -12,6 +12,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRenderCommand(), newValidateCommand(), newSyncCommand(), newClustersCommand(), newServeCommand(), newStatusCommand())
+	root.AddCommand(newRenderCommand(), newValidateCommand(), newSyncCommand(), newClustersCommand(), newServeCommand(), newStatusCommand(), newDiffCommand())
 	return root
 }
