@@ -275,3 +275,24 @@ func TestFileCountLimit(t *testing.T) {
 		t.Fatalf("err = %v, want the file limit error", err)
 	}
 }
+
+// TestFailedOverrideIsNotReportedUndelivered: a Localization whose patch
+// fails is reported once, for its patch, not also as undelivered.
+func TestFailedOverrideIsNotReportedUndelivered(t *testing.T) {
+	res := renderFiles(t, map[string]string{
+		"clusters.yaml": clustersYAML,
+		"sub.yaml":      subscriptionYAML("web", "app", "prod"),
+		"app/all.yaml":  appYAML,
+		"loc.yaml": `apiVersion: manifold.dev/v1alpha1
+kind: Localization
+metadata: {name: gw, namespace: a}
+spec:
+  feed: {apiVersion: v1, kind: ConfigMap, name: settings, namespace: web}
+  overrides: [{name: bad, type: JSONPatch, value: '[{"op":"remove","path":"/nope"}]'}]
+`,
+	})
+	txt := problemText(res)
+	if !strings.Contains(txt, `override "bad"`) || strings.Contains(txt, "not delivered") || len(res.Problems) != 1 {
+		t.Errorf("problems:\n%s", txt)
+	}
+}

@@ -379,6 +379,9 @@ func (r *Renderer) renderSubscription(snap *gitsource.Snapshot, sub *api.Subscri
 		r.stats.Sets++
 		ds, usedHere, p := r.renderSet(sel.objs, sub, c, shareOf, div, mine)
 		if p != nil {
+			for pol := range usedHere { // a failed override still targeted this cluster
+				used[pol] = true
+			}
 			fail(cname, p)
 			continue
 		}
@@ -423,7 +426,7 @@ func (r *Renderer) renderSet(selected []*Object, sub *api.Subscription, c *api.C
 	for _, o := range selected {
 		patched, p := applyOverrides(o, policies, used, r.limits.Override, cname, name)
 		if p != nil {
-			return nil, nil, p
+			return nil, used, p
 		}
 		if patched != o && patched.labels()[LabelSubscription] != name {
 			var err error
