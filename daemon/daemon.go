@@ -32,6 +32,9 @@ type Options struct {
 	HealthRecheck time.Duration
 	Metrics       *Metrics
 	Log           *slog.Logger
+	// StateDir holds the rollout state (RolloutStateFile); empty: rollouts
+	// are kept in memory only and restart from scratch.
+	StateDir string
 	// Now is the clock, for tests; default time.Now.
 	Now func() time.Time
 }
@@ -41,6 +44,8 @@ type Daemon struct {
 	opts    Options
 	trigger chan struct{}
 	watcher *reconciler.Watcher
+	// rollouts is used by the cycle goroutine only.
+	rollouts *rollouts
 
 	mu          sync.Mutex
 	ready       bool
@@ -71,7 +76,7 @@ func New(opts Options) *Daemon {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
-	d := &Daemon{opts: opts, trigger: make(chan struct{}, 1), fingerprint: map[string]string{}}
+	d := &Daemon{opts: opts, trigger: make(chan struct{}, 1), fingerprint: map[string]string{}, rollouts: newRollouts(opts)}
 	d.watcher = opts.Reconciler.NewWatcher(d.onDrift)
 	return d
 }

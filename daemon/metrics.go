@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/manifold-gitops/manifold/reconciler"
+	"github.com/manifold-gitops/manifold/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -19,6 +20,9 @@ type Metrics struct {
 	gitErrors  prometheus.Counter
 	notePushes prometheus.Counter
 	noteErrors prometheus.Counter
+	// rolloutWave and rolloutState describe each subscription's rollout.
+	rolloutWave  *prometheus.GaugeVec
+	rolloutState *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).
@@ -49,9 +53,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		gitErrors:  prometheus.NewCounter(prometheus.CounterOpts{Name: "manifold_git_errors_total", Help: "Failed polls of the Git source."}),
 		notePushes: prometheus.NewCounter(prometheus.CounterOpts{Name: "manifold_note_pushes_total", Help: "Status notes pushed."}),
 		noteErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "manifold_note_errors_total", Help: "Status notes that failed to be written or pushed."}),
+		rolloutWave: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "manifold_rollout_wave", Help: "Index (from 0) of the current wave of a subscription's rollout.",
+		}, []string{"subscription"}),
+		rolloutState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "manifold_rollout_state", Help: "1 for the state a subscription's rollout is in (Progressing, Soaking, Completed, Halted, RolledBack), 0 for the others.",
+		}, []string{"subscription", "state"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.syncs, m.duration, m.objects, m.reachable, m.revision, m.triggers, m.drift, m.gitErrors, m.notePushes, m.noteErrors)
+		reg.MustRegister(m.syncs, m.duration, m.objects, m.reachable, m.revision, m.triggers, m.drift, m.gitErrors, m.notePushes, m.noteErrors, m.rolloutWave, m.rolloutState)
 	}
 	return m
 }
@@ -78,6 +88,22 @@ func (m *Metrics) observe(rep *reconciler.Report, took time.Duration) {
 			for _, a := range reconciler.Actions {
 				m.objects.WithLabelValues(c.Name, s.Subscription, string(a)).Set(float64(counts[a]))
 			}
+		}
+	}
+}
+
+// observeRollouts records the rollout states by subscription.
+func (m *Metrics) observeRollouts(states map[string]rollout.State) {
+	m.rolloutWave.Reset()
+	m.rolloutState.Reset()
+	for sub, st := range states {
+		m.rolloutWave.WithLabelValues(sub).Set(float64(st.Wave))
+		for _, p := range rollout.Phases {
+			v := 0.0
+			if p == st.Phase {
+				v = 1
+			}
+			m.rolloutState.WithLabelValues(sub, string(p)).Set(v)
 		}
 	}
 }

@@ -56,6 +56,8 @@ type RolloutNote struct {
 	State   string   `json:"state"`
 	Message string   `json:"message,omitempty"`
 	Done    []string `json:"done,omitempty"` // waves completed
+	// OnStable are the clusters still running (or rolled back to) Stable.
+	OnStable []string `json:"onStable,omitempty"`
 }
 
 // ClusterNote is one cluster's outcome.

@@ -142,3 +142,26 @@ func TestCarry(t *testing.T) {
 		t.Error("a note of another revision was carried")
 	}
 }
+
+func TestPrintRollouts(t *testing.T) {
+	n := FromReport(sampleReport(), nil, time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC))
+	n.Rollouts = []RolloutNote{
+		{Subscription: "qcbm-subscription", Revision: "0123456789abcdef", Stable: "fedcba9876543210", Wave: "canary",
+			State: "Halted", Message: "wave canary not healthy within 20s: SPG-02; halted", OnStable: []string{"SPG-01"}},
+		{Subscription: "web", Revision: "0123456789abcdef", Stable: "0123456789abcdef", Wave: "rest", State: "Completed", Done: []string{"canary", "rest"}},
+	}
+	var b bytes.Buffer
+	Print(&b, n)
+	for _, want := range []string{
+		"rollout qcbm-subscription: Halted, wave canary\n  on stable revision fedcba9876543210: SPG-01\n  wave canary not healthy within 20s: SPG-02; halted\n",
+		"rollout web: Completed (done: canary, rest)\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+	parsed, err := Parse(n.YAML())
+	if err != nil || len(parsed.Rollouts) != 2 || parsed.Rollouts[0].State != "Halted" || parsed.Rollouts[0].OnStable[0] != "SPG-01" {
+		t.Errorf("rollouts do not survive the note's YAML: %+v, %v", parsed, err)
+	}
+}

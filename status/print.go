@@ -28,6 +28,9 @@ func Print(w io.Writer, n *Note) {
 	for _, p := range n.Problems {
 		fmt.Fprintf(w, "  problem: %s\n", p)
 	}
+	for _, r := range n.Rollouts {
+		printRollout(w, r)
+	}
 	for _, c := range n.Clusters {
 		state := "reachable " + c.Version
 		if !c.Reachable {
@@ -63,5 +66,24 @@ func Print(w io.Writer, n *Note) {
 				fmt.Fprintf(w, "    error: %s\n", s.Error)
 			}
 		}
+	}
+}
+
+// printRollout writes one rollout: its state and wave, what the clusters
+// not promoted run, and the message.
+func printRollout(w io.Writer, r RolloutNote) {
+	fmt.Fprintf(w, "rollout %s: %s", r.Subscription, r.State)
+	if r.Wave != "" && r.State != "Completed" {
+		fmt.Fprintf(w, ", wave %s", r.Wave)
+	}
+	if len(r.Done) > 0 {
+		fmt.Fprintf(w, " (done: %s)", strings.Join(r.Done, ", "))
+	}
+	fmt.Fprintln(w)
+	if len(r.OnStable) > 0 {
+		fmt.Fprintf(w, "  on stable revision %s: %s\n", r.Stable, strings.Join(r.OnStable, ", "))
+	}
+	if r.Message != "" {
+		fmt.Fprintf(w, "  %s\n", r.Message)
 	}
 }

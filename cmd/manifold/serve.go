@@ -59,7 +59,7 @@ and /webhooks/{github,gitea,gitlab,generic}.`,
 	fl.DurationVar(&f.interval, "interval", time.Minute, "poll interval (up to 10% jitter is added)")
 	fl.StringVar(&f.listen, "listen", ":8080", "HTTP listen address")
 	home, _ := os.UserHomeDir()
-	fl.StringVar(&f.stateDir, "state-dir", filepath.Join(home, ".manifold", "state"), "folder for the persistent Git repository")
+	fl.StringVar(&f.stateDir, "state-dir", filepath.Join(home, ".manifold", "state"), "folder for the persistent Git repository and the rollout state")
 	fl.StringVar(&f.git.Username, "git-username", "", "username for https or ssh")
 	fl.StringVar(&f.git.PasswordFile, "git-password-file", "", "file holding the Git password or token")
 	fl.StringVar(&f.git.PasswordEnv, "git-password-env", "", "environment variable holding the Git password or token")
@@ -100,7 +100,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	rec := reconciler.New(reconciler.Options{Connect: f.clusters.options(), Log: log})
 	d := daemon.New(daemon.Options{
 		Source: src, Renderer: render.NewRenderer(render.Limits{}), Reconciler: rec,
-		Interval: f.interval, Metrics: daemon.NewMetrics(reg), Log: log,
+		Interval: f.interval, Metrics: daemon.NewMetrics(reg), Log: log, StateDir: f.stateDir,
 	})
 
 	hooks := webhook.NewHandler(webhook.Config{
