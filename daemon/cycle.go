@@ -43,6 +43,7 @@ func (d *Daemon) cycle(ctx, watchCtx context.Context) {
 	prev := d.note
 	d.mu.Unlock()
 	note := status.Carry(prev, status.FromReport(rep, res.Problems, d.opts.Now()))
+	note.Decisions = d.noteDecisions(prev, note.Revision)
 	note.Rollouts = d.rolloutNotes(snap.Revision)
 	d.opts.Metrics.observe(rep, time.Since(start))
 	d.opts.Log.Info("synced", "revision", snap.Revision, "outcome", note.Outcome, "counts", note.Counts(), "took", time.Since(start).Round(time.Millisecond))

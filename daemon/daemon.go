@@ -30,6 +30,11 @@ type Options struct {
 	// HealthRecheck is how soon a revision still progressing is checked
 	// again, so its note reaches its final health; default 2s.
 	HealthRecheck time.Duration
+	// ProbeInterval is how often clusters are probed for failover and
+	// traffic (only while a subscription declares either); default 5s.
+	// ProbeTimeout bounds each probe and traffic request; default 5s.
+	ProbeInterval time.Duration
+	ProbeTimeout  time.Duration
 	Metrics       *Metrics
 	Log           *slog.Logger
 	// StateDir holds the rollout state (RolloutStateFile); empty: rollouts
@@ -46,6 +51,8 @@ type Daemon struct {
 	watcher *reconciler.Watcher
 	// rollouts is used by the cycle goroutine only.
 	rollouts *rollouts
+	// failover is the failover and traffic state (failover.go).
+	failover *failoverLoop
 
 	mu          sync.Mutex
 	ready       bool
@@ -67,6 +74,12 @@ func New(opts Options) *Daemon {
 	if opts.HealthRecheck <= 0 {
 		opts.HealthRecheck = 2 * time.Second
 	}
+	if opts.ProbeInterval <= 0 {
+		opts.ProbeInterval = 5 * time.Second
+	}
+	if opts.ProbeTimeout <= 0 {
+		opts.ProbeTimeout = 5 * time.Second
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -76,7 +89,7 @@ func New(opts Options) *Daemon {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
-	d := &Daemon{opts: opts, trigger: make(chan struct{}, 1), fingerprint: map[string]string{}, rollouts: newRollouts(opts)}
+	d := &Daemon{opts: opts, trigger: make(chan struct{}, 1), fingerprint: map[string]string{}, rollouts: newRollouts(opts), failover: newFailoverLoop()}
 	d.watcher = opts.Reconciler.NewWatcher(d.onDrift)
 	return d
 }

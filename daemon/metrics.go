@@ -20,6 +20,9 @@ type Metrics struct {
 	gitErrors  prometheus.Counter
 	notePushes prometheus.Counter
 	noteErrors prometheus.Counter
+
+	failoverDecisions *prometheus.CounterVec
+	clusterHealthy    *prometheus.GaugeVec
 	// rolloutWave and rolloutState describe each subscription's rollout.
 	rolloutWave  *prometheus.GaugeVec
 	rolloutState *prometheus.GaugeVec
@@ -60,7 +63,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "manifold_rollout_state", Help: "1 for the state a subscription's rollout is in (Progressing, Soaking, Completed, Halted, RolledBack), 0 for the others.",
 		}, []string{"subscription", "state"}),
 	}
+	m.failoverDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "manifold_failover_decisions_total", Help: "Failover and traffic decisions by subscription and kind (out-of-service, in-service, failover, failback, reassigned, no-standby, traffic).",
+	}, []string{"subscription", "kind"})
+	m.clusterHealthy = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "manifold_cluster_healthy", Help: "1 when the cluster's last failover probe found it ready.",
+	}, []string{"cluster"})
 	if reg != nil {
+		reg.MustRegister(m.failoverDecisions, m.clusterHealthy)
 		reg.MustRegister(m.syncs, m.duration, m.objects, m.reachable, m.revision, m.triggers, m.drift, m.gitErrors, m.notePushes, m.noteErrors, m.rolloutWave, m.rolloutState)
 	}
 	return m

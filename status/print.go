@@ -31,6 +31,12 @@ func Print(w io.Writer, n *Note) {
 	for _, r := range n.Rollouts {
 		printRollout(w, r)
 	}
+	if len(n.Decisions) > 0 {
+		fmt.Fprintln(w, "failover and traffic decisions:")
+		for _, x := range n.Decisions {
+			fmt.Fprintf(w, "  %s\n", x)
+		}
+	}
 	for _, c := range n.Clusters {
 		state := "reachable " + c.Version
 		if !c.Reachable {

@@ -28,7 +28,7 @@ import (
 // serveFlags are manifold serve's settings.
 type serveFlags struct {
 	repo, branch, stateDir, listen string
-	interval                       time.Duration
+	interval, probeInterval        time.Duration
 	clusters                       clusterFlags
 	git                            gitsource.AuthConfig
 	allowNonFastForward            bool
@@ -57,6 +57,7 @@ and /webhooks/{github,gitea,gitlab,generic}.`,
 	fl.StringVar(&f.repo, "repo", "", "config repository: an http(s) or ssh URL, or a local path")
 	fl.StringVar(&f.branch, "branch", "main", "branch to follow")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "poll interval (up to 10% jitter is added)")
+	fl.DurationVar(&f.probeInterval, "probe-interval", 5*time.Second, "how often clusters are probed for spec.failover and spec.traffic")
 	fl.StringVar(&f.listen, "listen", ":8080", "HTTP listen address")
 	home, _ := os.UserHomeDir()
 	fl.StringVar(&f.stateDir, "state-dir", filepath.Join(home, ".manifold", "state"), "folder for the persistent Git repository and the rollout state")
@@ -100,7 +101,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	rec := reconciler.New(reconciler.Options{Connect: f.clusters.options(), Log: log})
 	d := daemon.New(daemon.Options{
 		Source: src, Renderer: render.NewRenderer(render.Limits{}), Reconciler: rec,
-		Interval: f.interval, Metrics: daemon.NewMetrics(reg), Log: log, StateDir: f.stateDir,
+		Interval: f.interval, ProbeInterval: f.probeInterval, Metrics: daemon.NewMetrics(reg), Log: log, StateDir: f.stateDir,
 	})
 
 	hooks := webhook.NewHandler(webhook.Config{
