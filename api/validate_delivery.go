@@ -1,7 +1,5 @@
 package api
 
-
-
 // validateDelivery checks spec.rollout, spec.failover and spec.traffic.
 func (s *Subscription) validateDelivery() []error {
 	var errs []error
@@ -66,4 +64,3 @@ const (
 	DefaultUnhealthyAfter   = 30      // seconds
 	DefaultFailbackAfter    = 120     // seconds
 )
-
