@@ -20,6 +20,10 @@ type Input struct {
 	// (*render.Renderer).Explain on the head snapshot. Nil leaves sources
 	// out.
 	Explain func(*render.DesiredSet) (map[render.ObjectKey]*render.Trace, error)
+	// Live, when set, is reconciler.Preview's report of the head render on
+	// the live clusters: each reachable cluster is compared with what it
+	// runs (see ComputeLive), the others with Base, which may then be nil.
+	Live *reconciler.PreviewReport
 }
 
 // deferredReason is why prunes wait when another subscription failed to
@@ -32,7 +36,11 @@ const deferredReason = "another subscription failed to render on this cluster; p
 // the live state (each carrying its ownership label), and
 // reconciler.MakePlan decides, with the same prune and hold rules as a sync.
 func Compute(in Input) *Report {
+	if in.Base == nil {
+		in.Base = &render.Result{}
+	}
 	rep := &Report{
+		Live:     in.Live != nil,
 		Base:     Revision{Revision: in.Base.Revision, Error: errText(in.Base.Err)},
 		Head:     Revision{Revision: in.Head.Revision, Error: errText(in.Head.Err)},
 		Clusters: []*Cluster{},
@@ -59,9 +67,12 @@ func Compute(in Input) *Report {
 	}
 	for _, name := range sortedKeys(names) {
 		var cl *Cluster
-		if declared[name] {
+		switch {
+		case declared[name] && in.Live != nil:
+			cl = c.liveCluster(name, base[name], head[name])
+		case declared[name]:
 			cl = c.cluster(name, base[name], head[name])
-		} else {
+		default:
 			cl = &Cluster{Name: name, Changed: true, Subscriptions: []*Subscription{},
 				Note: "no longer declared at head: manifold stops syncing this cluster and prunes nothing there"}
 		}
@@ -91,7 +102,7 @@ func (c *computation) cluster(name string, base, head map[string]*render.Desired
 			if err != nil {
 				continue
 			}
-			live[o.Key], baseObjects[o.Key] = u, o
+			live[o.Key], baseObjects[o.Key] = storedForm(u), o
 		}
 	}
 	claimed := map[render.ObjectKey]string{}
@@ -134,7 +145,7 @@ func (c *computation) cluster(name string, base, head map[string]*render.Desired
 		if renderFailed {
 			plan = holdPrunes(plan, deferredReason)
 		}
-		c.fill(sub, plan, s, baseObjects)
+		c.fill(sub, plan, s, "base", fromBase(baseObjects))
 		cl.Subscriptions = append(cl.Subscriptions, sub)
 	}
 	for _, subName := range sortedKeys(base) {
@@ -153,7 +164,7 @@ func (c *computation) cluster(name string, base, head map[string]*render.Desired
 		} else if c.targetedElsewhere(subName) && plan.Counts()[reconciler.Pruned] > 0 {
 			sub.Notes = append(sub.Notes, "make-before-break: the prune runs once the subscription's other clusters are healthy")
 		}
-		c.fill(sub, plan, nil, baseObjects)
+		c.fill(sub, plan, nil, "base", fromBase(baseObjects))
 		cl.Subscriptions = append(cl.Subscriptions, sub)
 	}
 	for _, s := range cl.Subscriptions {
@@ -172,8 +183,21 @@ func (c *computation) targetedElsewhere(sub string) bool {
 	return false
 }
 
-// fill turns a plan into the subscription's counts and changed objects.
-func (c *computation) fill(sub *Subscription, plan reconciler.Plan, head *render.DesiredSet, baseObjects map[render.ObjectKey]*render.Object) {
+// versions returns the two versions of a configured object to compare:
+// before and after the sync; nil when one is unknown.
+type versions func(step reconciler.Step) (before, after *render.Object)
+
+// fromBase compares the base render's objects with the head's.
+func fromBase(baseObjects map[render.ObjectKey]*render.Object) versions {
+	return func(step reconciler.Step) (*render.Object, *render.Object) {
+		return baseObjects[step.Key], step.Desired
+	}
+}
+
+// fill turns a plan into the subscription's counts and changed objects;
+// the diffs of configured objects compare the versions vs returns, the
+// first one labelled from.
+func (c *computation) fill(sub *Subscription, plan reconciler.Plan, head *render.DesiredSet, from string, vs versions) {
 	sub.HeldReason = plan.HeldReason
 	var traces map[render.ObjectKey]*render.Trace
 	explained := false
@@ -204,9 +228,9 @@ func (c *computation) fill(sub *Subscription, plan reconciler.Plan, head *render
 		}
 		switch step.Action {
 		case reconciler.Configured:
-			if before := baseObjects[step.Key]; before != nil {
-				obj.Fields = changedFields(before, step.Desired, trace)
-				obj.Diff = objectDiff(before, step.Desired)
+			if before, after := vs(step); before != nil && after != nil {
+				obj.Fields = changedFields(before, after, trace)
+				obj.Diff = objectDiff(from, before, after)
 			}
 		case reconciler.Created:
 			obj.Fields = overriddenFields(trace)

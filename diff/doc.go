@@ -21,6 +21,20 @@
 // annotation print as "***", or "<changed>" on the head side when they
 // differ. Field lists name paths, never values.
 //
+// # Live comparison
+//
+// With Input.Live (manifold diff --live) each reachable cluster is compared
+// with what it runs instead of with the base render: reconciler.Preview
+// reads its real inventories and live objects, plans each set with the
+// same rules, and sends every apply as a server-side dry run. A configured
+// object's diff then goes from the live object ("live/...") to the object
+// the dry run returns ("head/..."), defaulted fields included and
+// server-owned ones (status, managedFields, resourceVersion, uid,
+// creationTimestamp, generation) left out, so drift shows up as a change
+// even where Git did not change. A failed dry run sets the object's error.
+// A cluster that cannot be reached is marked unreachable and compared with
+// the base render, as without Live, when there is one.
+//
 // # Formats
 //
 // Text is for terminals. Markdown is a pull-request comment: a summary
@@ -30,6 +44,7 @@
 // empty; lists are never null):
 //
 //	{
+//	  "live"?: true,
 //	  "base": {"revision": "<sha or empty for a working tree>", "error"?: "..."},
 //	  "head": {"revision": "...", "error"?: "...", "problems"?: ["file:line: ..."]},
 //	  "changed": true,
@@ -37,6 +52,7 @@
 //	    "name": "SPG-02",
 //	    "changed": true,
 //	    "note"?: "no longer declared at head: ...",
+//	    "unreachable"?: true,     // live comparison only
 //	    "subscriptions": [{
 //	      "name": "qcbm-subscription",
 //	      "changed": true,
@@ -56,7 +72,8 @@
 //	          "source"?: {"kind": "override", "origin": "localizations/spg-02-gateway.yaml:5",
 //	                      "policy": "Localization/SPG-02/qcbm-svc-gateway-override", "override": "svc-override"}
 //	        }],
-//	        "diff"?: "--- base/Service/qcbm/api-gateway\n+++ head/...\n@@ ... @@\n..."
+//	        "diff"?: "--- base/Service/qcbm/api-gateway\n+++ head/...\n@@ ... @@\n...",
+//	        "error"?: "..."         // live comparison: the dry run failed
 //	      }]
 //	    }]
 //	  }]

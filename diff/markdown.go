@@ -54,7 +54,11 @@ func (m *markdown) add(block string) bool {
 
 func (m *markdown) header(r *Report) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### manifold diff\n\nbase %s → head %s\n\n", code(revisionName(r.Base)), code(revisionName(r.Head)))
+	if r.Live {
+		fmt.Fprintf(&b, "### manifold diff\n\nlive clusters (base %s where unreachable) → head %s\n\n", code(revisionName(r.Base)), code(revisionName(r.Head)))
+	} else {
+		fmt.Fprintf(&b, "### manifold diff\n\nbase %s → head %s\n\n", code(revisionName(r.Base)), code(revisionName(r.Head)))
+	}
 	m.add(b.String())
 	if r.Base.Error != "" {
 		m.add(fmt.Sprintf("> [!WARNING]\n> The base revision does not render: %s\n\n", code(r.Base.Error)))
@@ -186,6 +190,9 @@ func objectMarkdown(o *Object) string {
 	}
 	if o.Reason != "" {
 		fmt.Fprintf(&b, " — %s", o.Reason)
+	}
+	if o.Error != "" {
+		fmt.Fprintf(&b, " — **dry run failed**: %s", code(o.Error))
 	}
 	b.WriteString("\n")
 	for _, f := range o.Fields {

@@ -19,9 +19,9 @@ const (
 // annotationLastApplied holds a copy of the whole object, secrets included.
 const annotationLastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-// objectDiff is the unified diff of an object's YAML from base to head,
-// with secret values masked on both sides.
-func objectDiff(before, after *render.Object) string {
+// objectDiff is the unified diff of an object's YAML from before (labelled
+// from: "base" or "live") to head, with secret values masked on both sides.
+func objectDiff(from string, before, after *render.Object) string {
 	a, b := decode(before.JSON), decode(after.JSON)
 	if a == nil || b == nil {
 		return ""
@@ -36,7 +36,7 @@ func objectDiff(before, after *render.Object) string {
 		return ""
 	}
 	subject := before.Key.String()
-	return unified("base/"+subject, "head/"+subject, lines(string(ay)), lines(string(by)), 3)
+	return unified(from+"/"+subject, "head/"+subject, lines(string(ay)), lines(string(by)), 3)
 }
 
 func decode(data []byte) map[string]any {

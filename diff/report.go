@@ -10,6 +10,10 @@ import (
 // base revision will do, per cluster and subscription. Its JSON form is
 // documented in the package doc and kept stable.
 type Report struct {
+	// Live is true when the head is compared with the live clusters
+	// (manifold diff --live): Base then only stands in for the clusters
+	// that could not be reached.
+	Live bool     `json:"live,omitempty"`
 	Base Revision `json:"base"`
 	Head Revision `json:"head"`
 	// Changed is true when any cluster changes.
@@ -36,7 +40,10 @@ type Cluster struct {
 	Changed bool   `json:"changed"`
 	// Note explains a cluster handled as a whole, e.g. one no longer
 	// declared at head.
-	Note          string          `json:"note,omitempty"`
+	Note string `json:"note,omitempty"`
+	// Unreachable is set in a live comparison when the cluster could not
+	// be read; Note says why and what it was compared with instead.
+	Unreachable   bool            `json:"unreachable,omitempty"`
 	Subscriptions []*Subscription `json:"subscriptions"`
 }
 
@@ -128,6 +135,9 @@ type Object struct {
 	// Diff is a unified diff of the object's YAML, base to head, with
 	// secret values masked. Configured objects only.
 	Diff string `json:"diff,omitempty"`
+	// Error is the failure of the server's dry run of the apply, in a live
+	// comparison: a sync would fail on this object too.
+	Error string `json:"error,omitempty"`
 }
 
 // Field is one changed field and where its new value comes from.

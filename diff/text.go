@@ -54,7 +54,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // changed fields and their sources, and unified diffs.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "manifold diff: base %s, head %s\n", revisionName(r.Base), revisionName(r.Head))
+	if r.Live {
+		fmt.Fprintf(&b, "manifold diff: live clusters (base %s where unreachable), head %s\n", revisionName(r.Base), revisionName(r.Head))
+	} else {
+		fmt.Fprintf(&b, "manifold diff: base %s, head %s\n", revisionName(r.Base), revisionName(r.Head))
+	}
 	if r.Base.Error != "" {
 		fmt.Fprintf(&b, "base error: %s\n", r.Base.Error)
 	}
@@ -149,6 +153,9 @@ func (o *Object) detail() string {
 	}
 	if o.Reason != "" {
 		parts = append(parts, o.Reason)
+	}
+	if o.Error != "" {
+		parts = append(parts, "dry run failed: "+o.Error)
 	}
 	if len(parts) == 0 {
 		return ""

@@ -109,20 +109,31 @@ func applyStep(ctx context.Context, c *Conn, s Step, dryRun DryRun) Change {
 		ch.Health, _ = HealthOf(s.Live)
 		return ch
 	}
-	u, err := s.Desired.Unstructured()
+	out, err := serverApply(ctx, c, s.Desired, dryRun)
 	if err != nil {
 		return failed(ch, err)
 	}
-	ri, err := c.resourceFor(objectRef{key: s.Key, apiVersion: s.Desired.APIVersion})
-	if err != nil {
-		return failed(ch, fmt.Errorf("%s: %w", s.Key, err))
-	}
-	out, err := ri.Apply(ctx, s.Key.Name, u, metav1.ApplyOptions{FieldManager: fieldManager, Force: true, DryRun: dryRun.values()})
-	if err != nil {
-		return failed(ch, fmt.Errorf("%s apply failed: %w", s.Key, err))
-	}
 	ch.Health, _ = HealthOf(out)
 	return ch
+}
+
+// serverApply sends one desired object with server-side apply (field
+// manager manifold, taking over conflicting fields) and returns the object
+// as the server stored it, or would store it in a dry run.
+func serverApply(ctx context.Context, c *Conn, desired *render.Object, dryRun DryRun) (*unstructured.Unstructured, error) {
+	u, err := desired.Unstructured()
+	if err != nil {
+		return nil, err
+	}
+	ri, err := c.resourceFor(objectRef{key: desired.Key, apiVersion: desired.APIVersion})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", desired.Key, err)
+	}
+	out, err := ri.Apply(ctx, desired.Key.Name, u, metav1.ApplyOptions{FieldManager: fieldManager, Force: true, DryRun: dryRun.values()})
+	if err != nil {
+		return nil, fmt.Errorf("%s apply failed: %w", desired.Key, err)
+	}
+	return out, nil
 }
 
 // pruneStep deletes a prune candidate, only if it is still the object the

@@ -146,9 +146,36 @@ func (r *Reconciler) syncTargeted(ctx context.Context, w *clusterWork, res *rend
 	}
 	w.inventories = invs
 
+	claimed, renderFailed := claimsOf(w.sets)
+	for _, s := range w.sets {
+		sr := &SetReport{Cluster: s.Cluster, Subscription: s.Subscription, Revision: res.Revision}
+		cr.Sets = append(cr.Sets, sr)
+		if s.Err != nil {
+			sr.Err, sr.Health = s.Err, Unknown
+			continue
+		}
+		r.syncSet(ctx, conn, sr, planRequestFor(s, invs, claimed, renderFailed, approvals))
+	}
+	if renderFailed {
+		return // a subscription that failed to render may still want its objects here
+	}
+	for _, sub := range untargetedSubscriptions(w.sets, invs) {
+		inv := invs[sub]
+		plan, err := r.planUntargeted(ctx, conn, cr.Name, sub, inv, claimed, approvals)
+		if err != nil {
+			cr.Sets = append(cr.Sets, &SetReport{Cluster: cr.Name, Subscription: sub, Revision: res.Revision, Health: Unknown, Err: err})
+			continue
+		}
+		w.untargeted = append(w.untargeted, &untargetedPlan{sub: sub, prev: inv, plan: plan})
+	}
+}
+
+// claimsOf maps every key the rendered sets of one cluster desire to its
+// subscription, and reports whether any set failed to render.
+func claimsOf(sets []*render.DesiredSet) (map[render.ObjectKey]string, bool) {
 	claimed := map[render.ObjectKey]string{}
 	renderFailed := false
-	for _, s := range w.sets {
+	for _, s := range sets {
 		if s.Err != nil {
 			renderFailed = true
 			continue
@@ -157,48 +184,52 @@ func (r *Reconciler) syncTargeted(ctx context.Context, w *clusterWork, res *rend
 			claimed[o.Key] = s.Subscription
 		}
 	}
-	for _, s := range w.sets {
-		sr := &SetReport{Cluster: s.Cluster, Subscription: s.Subscription, Revision: res.Revision}
-		cr.Sets = append(cr.Sets, sr)
-		if s.Err != nil {
-			sr.Err, sr.Health = s.Err, Unknown
-			continue
+	return claimed, renderFailed
+}
+
+// planRequestFor is the plan request of a rendered set.
+func planRequestFor(s *render.DesiredSet, invs map[string]*Inventory, claimed map[render.ObjectKey]string, renderFailed bool, approvals Approvals) planRequest {
+	others := map[render.ObjectKey]string{}
+	for k, sub := range claimed {
+		if sub != s.Subscription {
+			others[k] = sub
 		}
-		others := map[render.ObjectKey]string{}
-		for k, sub := range claimed {
-			if sub != s.Subscription {
-				others[k] = sub
-			}
-		}
-		r.syncSet(ctx, conn, sr, planRequest{
-			desired: s.Objects, prev: invs[s.Subscription], others: others,
-			allowEmpty: s.AllowEmptyPrune, approved: approvals.Allows(s.Subscription, s.Cluster),
-			deferPrune: renderFailed,
-		})
 	}
-	if renderFailed {
-		return // a subscription that failed to render may still want its objects here
+	return planRequest{
+		desired: s.Objects, prev: invs[s.Subscription], others: others,
+		allowEmpty: s.AllowEmptyPrune, approved: approvals.Allows(s.Subscription, s.Cluster),
+		deferPrune: renderFailed,
 	}
+}
+
+// untargetedSubscriptions lists, sorted, the subscriptions with a
+// non-empty inventory on the cluster that no set targets any more.
+func untargetedSubscriptions(sets []*render.DesiredSet, invs map[string]*Inventory) []string {
 	targeted := map[string]bool{}
-	for _, s := range w.sets {
+	for _, s := range sets {
 		targeted[s.Subscription] = true
 	}
+	var out []string
 	for sub, inv := range invs {
-		if targeted[sub] || inv.Len() == 0 {
-			continue
+		if !targeted[sub] && inv.Len() > 0 {
+			out = append(out, sub)
 		}
-		refs := refsFor(nil, inv)
-		live, err := fetchLive(ctx, conn, refs, r.opts.ObjectConcurrency)
-		if err != nil {
-			cr.Sets = append(cr.Sets, &SetReport{Cluster: cr.Name, Subscription: sub, Revision: res.Revision, Health: Unknown, Err: err})
-			continue
-		}
-		plan := MakePlan(PlanInput{
-			Cluster: cr.Name, Subscription: sub, Inventory: inv, Live: live, ClaimedElsewhere: claimed,
-			AllowEmptyPrune: true, PruneApproved: approvals.Allows(sub, cr.Name),
-		})
-		w.untargeted = append(w.untargeted, &untargetedPlan{sub: sub, prev: inv, plan: plan})
 	}
+	sort.Strings(out)
+	return out
+}
+
+// planUntargeted reads the live objects of a subscription that no longer
+// targets the cluster and plans their removal.
+func (r *Reconciler) planUntargeted(ctx context.Context, conn *Conn, cluster, sub string, inv *Inventory, claimed map[render.ObjectKey]string, approvals Approvals) (Plan, error) {
+	live, err := fetchLive(ctx, conn, refsFor(nil, inv), r.opts.ObjectConcurrency)
+	if err != nil {
+		return Plan{}, err
+	}
+	return MakePlan(PlanInput{
+		Cluster: cluster, Subscription: sub, Inventory: inv, Live: live, ClaimedElsewhere: claimed,
+		AllowEmptyPrune: true, PruneApproved: approvals.Allows(sub, cluster),
+	}), nil
 }
 
 // planRequest is what one set's plan depends on besides the live state.
@@ -213,19 +244,28 @@ type planRequest struct {
 
 // syncSet reads live state, plans, executes and records the inventory.
 func (r *Reconciler) syncSet(ctx context.Context, conn *Conn, sr *SetReport, req planRequest) {
-	live, err := fetchLive(ctx, conn, refsFor(req.desired, req.prev), r.opts.ObjectConcurrency)
+	plan, err := r.planSet(ctx, conn, sr.Cluster, sr.Subscription, req)
 	if err != nil {
 		sr.Err, sr.Health = err, Unknown
 		return
 	}
+	r.run(ctx, conn, sr, req.prev, plan)
+}
+
+// planSet reads the live objects of a set and plans it.
+func (r *Reconciler) planSet(ctx context.Context, conn *Conn, cluster, sub string, req planRequest) (Plan, error) {
+	live, err := fetchLive(ctx, conn, refsFor(req.desired, req.prev), r.opts.ObjectConcurrency)
+	if err != nil {
+		return Plan{}, err
+	}
 	plan := MakePlan(PlanInput{
-		Cluster: sr.Cluster, Subscription: sr.Subscription, Desired: req.desired, Inventory: req.prev, Live: live,
+		Cluster: cluster, Subscription: sub, Desired: req.desired, Inventory: req.prev, Live: live,
 		ClaimedElsewhere: req.others, AllowEmptyPrune: req.allowEmpty, PruneApproved: req.approved,
 	})
 	if req.deferPrune {
 		plan = holdPrunes(plan, "another subscription failed to render on this cluster; prunes deferred")
 	}
-	r.run(ctx, conn, sr, req.prev, plan)
+	return plan, nil
 }
 
 // run executes a plan and writes the new inventory.
