@@ -40,7 +40,7 @@ var notesAuthor = object.Signature{Name: "manifold", Email: "manifold@manifold.i
 func (s *Source) Note(ctx context.Context, commit string) ([]byte, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	text, ok, err := readNote(ctx, s.repo, commit)
+	text, ok, err := readNote(ctx, s.repo, NotesRef, commit)
 	if err != nil {
 		return nil, false, s.scrub(fmt.Errorf("%s: %w", s.url, err))
 	}
@@ -56,7 +56,7 @@ func ReadNote(ctx context.Context, repoPath, commit string) ([]byte, bool, error
 	if err != nil {
 		return nil, false, err
 	}
-	text, ok, err := readNote(ctx, repo, commit)
+	text, ok, err := readNote(ctx, repo, NotesRef, commit)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", repoPath, err)
 	}
@@ -69,18 +69,18 @@ func ReadNote(ctx context.Context, repoPath, commit string) ([]byte, bool, error
 func (s *Source) WriteNote(ctx context.Context, commit string, text []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := writeNote(ctx, s.repo, commit, text); err != nil {
+	if err := writeNote(ctx, s.repo, NotesRef, commit, text); err != nil {
 		return s.scrub(fmt.Errorf("%s: %w", s.url, err))
 	}
 	return nil
 }
 
-func readNote(ctx context.Context, repo *git.Repository, commit string) ([]byte, bool, error) {
+func readNote(ctx context.Context, repo *git.Repository, notesRef plumbing.ReferenceName, commit string) ([]byte, bool, error) {
 	target, err := resolveCommit(repo, commit)
 	if err != nil {
 		return nil, false, err
 	}
-	head, err := refHash(repo.Storer, NotesRef)
+	head, err := refHash(repo.Storer, notesRef)
 	if err != nil || head.IsZero() {
 		return nil, false, err
 	}
@@ -106,12 +106,12 @@ func readNote(ctx context.Context, repo *git.Repository, commit string) ([]byte,
 	return text, true, nil
 }
 
-func writeNote(ctx context.Context, repo *git.Repository, commit string, text []byte) error {
+func writeNote(ctx context.Context, repo *git.Repository, notesRef plumbing.ReferenceName, commit string, text []byte) error {
 	target, err := resolveCommit(repo, commit)
 	if err != nil {
 		return err
 	}
-	head, err := refHash(repo.Storer, NotesRef)
+	head, err := refHash(repo.Storer, notesRef)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func writeNote(ctx context.Context, repo *git.Repository, commit string, text []
 	if err != nil {
 		return fmt.Errorf("note on %s: %w", target, err)
 	}
-	return moveRef(repo.Storer, NotesRef, head, next)
+	return moveRef(repo.Storer, notesRef, head, next)
 }
 
 // resolveCommit turns a full SHA or any revision go-git resolves into a hash.

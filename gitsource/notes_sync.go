@@ -29,7 +29,7 @@ func (s *Source) FetchNotes(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.scrub(s.fetchNotes(ctx))
+	return s.scrub(s.fetchNotes(ctx, NotesRef))
 }
 
 // PushNotes pushes the local notes ref to the remote, never forcing it. When
@@ -40,11 +40,15 @@ func (s *Source) FetchNotes(ctx context.Context) error {
 // with growing randomised waits during which the Source stays usable.
 // Without local notes, or for a local repository, it does nothing.
 func (s *Source) PushNotes(ctx context.Context) error {
+	return s.pushNotes(ctx, NotesRef)
+}
+
+func (s *Source) pushNotes(ctx context.Context, notesRef plumbing.ReferenceName) error {
 	if s.remote == nil {
 		return nil
 	}
 	for attempt := 1; ; attempt++ {
-		done, err := s.pushNotesOnce(ctx, attempt)
+		done, err := s.pushNotesOnce(ctx, notesRef, attempt)
 		if done || attempt == pushNotesAttempts {
 			return s.scrub(err)
 		}
@@ -62,45 +66,46 @@ func (s *Source) PushNotes(ctx context.Context) error {
 // and merges the remote notes (most likely another writer pushed first). It
 // reports done when there is nothing more to try: pushed, nothing to push,
 // or the remote is unreachable (the fetch failed too).
-func (s *Source) pushNotesOnce(ctx context.Context, attempt int) (done bool, err error) {
+func (s *Source) pushNotesOnce(ctx context.Context, notesRef plumbing.ReferenceName, attempt int) (done bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if attempt > 1 {
-		if err := s.fetchNotes(ctx); err != nil {
-			return true, fmt.Errorf("pushing %s (attempt %d): %w", NotesRef, attempt, err)
+		if err := s.fetchNotes(ctx, notesRef); err != nil {
+			return true, fmt.Errorf("pushing %s (attempt %d): %w", notesRef, attempt, err)
 		}
 	}
-	ours, err := refHash(s.repo.Storer, NotesRef)
+	ours, err := refHash(s.repo.Storer, notesRef)
 	if err != nil || ours.IsZero() {
 		return true, err
 	}
 	s.stats.notePushes.Add(1)
-	spec := config.RefSpec(fmt.Sprintf("%s:%s", NotesRef, NotesRef))
+	spec := config.RefSpec(fmt.Sprintf("%s:%s", notesRef, notesRef))
 	err = s.remote.PushContext(ctx, &git.PushOptions{RefSpecs: []config.RefSpec{spec}, Auth: s.auth})
 	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return true, s.repo.Storer.SetReference(plumbing.NewHashReference(remoteNotesRef, ours))
+		return true, s.repo.Storer.SetReference(plumbing.NewHashReference(remoteNotesRefOf(notesRef), ours))
 	}
-	return ctx.Err() != nil, fmt.Errorf("pushing %s to %s (attempt %d): %w", NotesRef, s.url, attempt, err)
+	return ctx.Err() != nil, fmt.Errorf("pushing %s to %s (attempt %d): %w", notesRef, s.url, attempt, err)
 }
 
-func (s *Source) fetchNotes(ctx context.Context) error {
+func (s *Source) fetchNotes(ctx context.Context, notesRef plumbing.ReferenceName) error {
 	if s.remote == nil {
 		return nil
 	}
 	s.stats.noteFetches.Add(1)
-	spec := config.RefSpec(fmt.Sprintf("+%s:%s", NotesRef, remoteNotesRef))
+	remoteRef := remoteNotesRefOf(notesRef)
+	spec := config.RefSpec(fmt.Sprintf("+%s:%s", notesRef, remoteRef))
 	err := s.remote.FetchContext(ctx, &git.FetchOptions{RefSpecs: []config.RefSpec{spec}, Auth: s.auth, Tags: git.NoTags})
 	switch {
 	case errors.Is(err, git.NoMatchingRefSpecError{}):
 		return nil // the remote has no notes yet
 	case err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate):
-		return fmt.Errorf("fetching %s from %s: %w", NotesRef, s.url, err)
+		return fmt.Errorf("fetching %s from %s: %w", notesRef, s.url, err)
 	}
-	theirs, err := refHash(s.repo.Storer, remoteNotesRef)
+	theirs, err := refHash(s.repo.Storer, remoteRef)
 	if err != nil || theirs.IsZero() {
 		return err
 	}
-	ours, err := refHash(s.repo.Storer, NotesRef)
+	ours, err := refHash(s.repo.Storer, notesRef)
 	if err != nil {
 		return err
 	}
@@ -108,7 +113,7 @@ func (s *Source) fetchNotes(ctx context.Context) error {
 	if err != nil || next == ours {
 		return err
 	}
-	return moveRef(s.repo.Storer, NotesRef, ours, next)
+	return moveRef(s.repo.Storer, notesRef, ours, next)
 }
 
 // integrateNotes returns the notes head that holds both ours and theirs:
