@@ -49,7 +49,8 @@ under refs/notes/manifold. Webhooks (GitHub, Gitea, GitLab, generic HMAC) and, f
 repository, filesystem events trigger a cycle at once.
 
 HTTP: /healthz, /readyz (ready after the first successful sync), /metrics, /status (JSON)
-and /webhooks/{github,gitea,gitlab,generic}.`,
+and /webhooks/{github,gitea,gitlab,generic}. A pull-request delivery makes a read-only
+preview of its head, served at /previews/<sha> and noted under refs/notes/manifold-preview.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return serve(cmd, &f) },
 	}
@@ -104,6 +105,8 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		Interval: f.interval, ProbeInterval: f.probeInterval, Metrics: daemon.NewMetrics(reg), Log: log, StateDir: f.stateDir,
 	})
 
+	previews := daemon.NewPreviewer(daemon.PreviewOptions{Source: src, Reconciler: rec, Log: log})
+	go previews.Run(ctx)
 	hooks := webhook.NewHandler(webhook.Config{
 		Secret: secret, Insecure: f.insecureWebhooks, RepoURLs: []string{f.repo}, Branch: f.branch,
 		OnResult: func(r webhook.Result) {
@@ -116,6 +119,9 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	}, func(e webhook.Event) {
 		if e.Relevant && e.Kind == webhook.KindPush {
 			d.Trigger("webhook")
+		}
+		if e.Relevant && e.Kind == webhook.KindPullRequest && e.PR != nil {
+			previews.Request(daemon.PullRequest{Provider: string(e.Provider), Number: e.PR.Number, Action: e.PR.Action, HeadSHA: e.PR.HeadSHA, HeadRef: e.PR.HeadRef})
 		}
 	})
 	if err := watchLocal(ctx, f, d, rec, log); err != nil {
@@ -142,6 +148,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		_ = json.NewEncoder(w).Encode(body)
 	})
 	mux.Handle(webhook.PathPrefix, hooks)
+	mux.Handle(previewsPath, previewHandler(previews))
 
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
