@@ -35,6 +35,9 @@
 //     bad revisions; failover deals with lost clusters.
 //
 // State is kept in memory. After a restart, a target still down fails over
-// again unhealthyAfter after the first probe, and a standby copy left from
-// before stays until then (its prune waits for the targets to be healthy).
+// again unhealthyAfter after the first probe (to the same standby, the
+// choice being by name); until then the standby copy stays, its prune held
+// for the targets' health and for approval. If the target recovered while
+// the daemon was down, the standby copy needs a Manifold-Allow-Prune
+// trailer to go: nothing remembers that manifold put it there.
 package failover
