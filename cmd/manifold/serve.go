@@ -46,7 +46,10 @@ func newServeCommand() *cobra.Command {
 		Long: `Serve polls the repository (with jitter), fetches only when the branch moved, renders,
 syncs, repairs drift reported by watches, and writes a status note on each synced commit
 under refs/notes/manifold. Webhooks (GitHub, Gitea, GitLab, generic HMAC) and, for a local
-repository, filesystem events trigger a cycle at once.
+repository, filesystem events trigger a cycle at once. Clusters of subscriptions with
+spec.failover or spec.traffic are probed every --probe-interval: a target unhealthy for
+unhealthyAfter fails over to a standby cluster, and DNSEndpoint records follow the
+healthy clusters.
 
 HTTP: /healthz, /readyz (ready after the first successful sync), /metrics, /status (JSON)
 and /webhooks/{github,gitea,gitlab,generic}. A pull-request delivery makes a read-only
