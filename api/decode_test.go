@@ -268,3 +268,33 @@ func FuzzDecodeFile(f *testing.F) {
 		_ = set.Validate()
 	})
 }
+
+func TestDeliveryNamesDeclaredClusters(t *testing.T) {
+	set, _, err := DecodeFile("d.yaml", []byte(`apiVersion: manifold.dev/v1alpha1
+kind: Cluster
+metadata: {name: SPG-01}
+spec: {kubeconfig: {file: a}}
+---
+apiVersion: manifold.dev/v1alpha1
+kind: Subscription
+metadata: {name: app}
+spec:
+  subscribers: [{clusterAffinity: {}}]
+  rollout:
+    waves: [{name: canary, clusters: [SPG-02], soak: 2m}, {name: rest}]
+    progressDeadline: 10m
+  traffic: {hosts: [tke-demo.cn], dnsEndpoint: {cluster: SPG-MGMT, namespace: manifold-system, name: qcbm}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Subscriptions[0].Spec.Rollout.Waves[0].Soak.Duration; got.Minutes() != 2 {
+		t.Errorf("soak = %s, want 2m", got)
+	}
+	err = set.Validate()
+	for _, want := range []string{"spec.rollout.waves[0] (canary) names cluster SPG-02, which is not declared", "spec.traffic.dnsEndpoint.cluster SPG-MGMT is not declared"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate error lacks %q: %v", want, err)
+		}
+	}
+}

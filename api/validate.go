@@ -53,6 +53,7 @@ func (s *Set) Validate() error {
 	for _, sub := range s.Subscriptions {
 		dup(KindSubscription, sub.Metadata.Namespace, sub.Metadata.Name, sub.Origin)
 		errs = append(errs, sub.validate()...)
+		errs = append(errs, sub.validateClusterNames(clusterNames)...)
 	}
 	for _, l := range s.Localizations {
 		dup(KindLocalization, l.Metadata.Namespace, l.Metadata.Name, l.Origin)

@@ -64,3 +64,24 @@ const (
 	DefaultUnhealthyAfter   = 30      // seconds
 	DefaultFailbackAfter    = 120     // seconds
 )
+
+// validateClusterNames checks that the clusters a subscription names in
+// rollout waves and in its DNS endpoint are declared.
+func (s *Subscription) validateClusterNames(declared map[string]Origin) []error {
+	var errs []error
+	if r := s.Spec.Rollout; r != nil {
+		for i, w := range r.Waves {
+			for _, c := range w.Clusters {
+				if _, ok := declared[c]; !ok {
+					errs = append(errs, errorf(s.Origin, s.Subject(), "spec.rollout.waves[%d] (%s) names cluster %s, which is not declared", i, w.Name, c))
+				}
+			}
+		}
+	}
+	if t := s.Spec.Traffic; t != nil && t.DNSEndpoint.Cluster != "" {
+		if _, ok := declared[t.DNSEndpoint.Cluster]; !ok {
+			errs = append(errs, errorf(s.Origin, s.Subject(), "spec.traffic.dnsEndpoint.cluster %s is not declared", t.DNSEndpoint.Cluster))
+		}
+	}
+	return errs
+}
