@@ -35,6 +35,10 @@ type ConnectOptions struct {
 	CredentialsDir string
 	// Exec is the policy for exec and auth-provider credentials.
 	Exec ExecPolicy
+	// Secrets reads the kubeconfigs of Clusters with
+	// spec.kubeconfig.secretRef from the management cluster; nil when
+	// manifold runs outside one (such Clusters then fail to connect).
+	Secrets *SecretSource
 	// Timeout bounds each request; default 30s.
 	Timeout time.Duration
 	// QPS and Burst are the client-side rate limits, high by default so
@@ -76,20 +80,29 @@ func Connect(c *api.Cluster, opts ConnectOptions) (*Conn, error) {
 	opts = opts.withDefaults()
 	name := c.Metadata.Name
 	kc := c.Spec.Kubeconfig
+	var (
+		cfg    *clientcmdapi.Config
+		source string
+		err    error
+	)
 	if kc.SecretRef != nil {
-		return nil, fmt.Errorf("cluster %s: kubeconfig.secretRef needs manifold running in a management cluster, which this build does not support yet; use kubeconfig.file", name)
-	}
-	path := filepath.Join(opts.CredentialsDir, filepath.FromSlash(kc.File))
-	cfg, err := clientcmd.LoadFromFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cluster %s: reading kubeconfig %s: %w", name, path, err)
-	}
-	if err := checkAuth(cfg, kc.Context, opts.Exec); err != nil {
-		return nil, fmt.Errorf("cluster %s: kubeconfig %s: %w", name, path, err)
+		if cfg, err = secretKubeconfig(c, opts); err != nil {
+			return nil, err
+		}
+		source = fmt.Sprintf("in Secret %s/%s key %q", kc.SecretRef.Namespace, kc.SecretRef.Name, kc.SecretRef.Key)
+	} else {
+		path := filepath.Join(opts.CredentialsDir, filepath.FromSlash(kc.File))
+		if cfg, err = clientcmd.LoadFromFile(path); err != nil {
+			return nil, fmt.Errorf("cluster %s: reading kubeconfig %s: %w", name, path, err)
+		}
+		if err := checkAuth(cfg, kc.Context, opts.Exec); err != nil {
+			return nil, fmt.Errorf("cluster %s: kubeconfig %s: %w", name, path, err)
+		}
+		source = path
 	}
 	restCfg, err := clientcmd.NewNonInteractiveClientConfig(*cfg, kc.Context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("cluster %s: kubeconfig %s: %w", name, path, err)
+		return nil, fmt.Errorf("cluster %s: kubeconfig %s: %w", name, source, err)
 	}
 	restCfg.Timeout = opts.Timeout
 	restCfg.QPS, restCfg.Burst = opts.QPS, opts.Burst
