@@ -30,6 +30,7 @@ type serveFlags struct {
 	repo, branch, stateDir, listen string
 	interval, probeInterval        time.Duration
 	clusters                       clusterFlags
+	management                     managementFlags
 	git                            gitsource.AuthConfig
 	allowNonFastForward            bool
 	webhookSecretFile              string
@@ -53,9 +54,15 @@ healthy clusters.
 
 HTTP: /healthz, /readyz (ready after the first successful sync), /metrics, /status (JSON)
 and /webhooks/{github,gitea,gitlab,generic}. A pull-request delivery makes a read-only
-preview of its head, served at /previews/<sha> and noted under refs/notes/manifold-preview.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return serve(cmd, &f) },
+preview of its head, served at /previews/<sha> and noted under refs/notes/manifold-preview.
+
+In a management cluster (deploy/), --in-cluster reads the kubeconfigs of Clusters with
+spec.kubeconfig.secretRef from Secrets there. Every flag may also be set by the environment:
+MANIFOLD_ and the flag name in upper case, dashes as underscores (MANIFOLD_REPO,
+MANIFOLD_GIT_USERNAME); the command line wins.`,
+		Args:    cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error { return flagsFromEnv(cmd.Flags()) },
+		RunE:    func(cmd *cobra.Command, _ []string) error { return serve(cmd, &f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.repo, "repo", "", "config repository: an http(s) or ssh URL, or a local path")
@@ -76,6 +83,7 @@ preview of its head, served at /previews/<sha> and noted under refs/notes/manifo
 	fl.BoolVar(&f.insecureWebhooks, "insecure-webhooks", false, "accept unsigned webhook deliveries")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	f.clusters.register(cmd)
+	f.management.register(cmd)
 	_ = cmd.MarkFlagRequired("repo")
 	return cmd
 }
@@ -94,6 +102,17 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	mgmt, err := f.management.restConfig()
+	if err != nil {
+		return err
+	}
+	connect := f.clusters.options()
+	if connect.Secrets, err = f.management.secretSource(mgmt); err != nil {
+		return err
+	}
+	if mgmt != nil {
+		log.Info("reading kubeconfig Secrets from the management cluster", "server", mgmt.Host)
+	}
 	src, err := gitsource.OpenSource(ctx, gitsource.SourceOptions{
 		URL: f.repo, Branch: f.branch, StateDir: f.stateDir, Auth: auth, AllowNonFastForward: f.allowNonFastForward,
 	})
@@ -102,7 +121,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	rec := reconciler.New(reconciler.Options{Connect: f.clusters.options(), Log: log})
+	rec := reconciler.New(reconciler.Options{Connect: connect, Log: log})
 	d := daemon.New(daemon.Options{
 		Source: src, Renderer: render.NewRenderer(render.Limits{}), Reconciler: rec,
 		Interval: f.interval, ProbeInterval: f.probeInterval, Metrics: daemon.NewMetrics(reg), Log: log, StateDir: f.stateDir,
