@@ -83,9 +83,9 @@ fuzz:
 ## test: everything CI runs
 test: lint unit fuzz
 
-## bench: the Go benchmarks (render, overrides, Git polling)
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./render/... ./gitsource/...
+## bench: the render and Git benchmarks, then the suite against local clusters (bench/); rewrites docs/benchmarks.md
+bench: control-plane
+	$(GO) run ./bench/report -go $(GO) -o docs/benchmarks.md
 
 clean:
 	rm -rf $(BIN)
