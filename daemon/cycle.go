@@ -4,14 +4,17 @@ import (
 	"context"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/manifold-gitops/manifold/reconciler"
 	"github.com/manifold-gitops/manifold/render"
 	"github.com/manifold-gitops/manifold/status"
 )
 
-// cycle polls Git and, when the branch moved or drift was reported, renders
-// and syncs the head revision, then records the outcome.
-func (d *Daemon) cycle(ctx, watchCtx context.Context) {
+// cycle polls Git and, when the branch moved, drift was reported or the
+// scope changed, renders and syncs the head revision to the clusters of the
+// scope, then records the outcome. ctx ends when the scope's Lease is lost:
+// then nothing more is written, not even the note.
+func (d *Daemon) cycle(ctx, watchCtx context.Context, sc scope) {
 	start := time.Now()
 	snap, changed, err := d.opts.Source.Poll(ctx)
 	d.mu.Lock()
@@ -26,39 +29,66 @@ func (d *Daemon) cycle(ctx, watchCtx context.Context) {
 			return // keep serving the last good revision
 		}
 	}
-	if snap == nil || (!changed && !drifted && d.synced(snap.Revision)) {
+	if snap == nil {
 		return
 	}
-	res := d.opts.Renderer.RenderWith(ctx, snap, render.Options{Standby: d.standbyTargets()})
-	res = d.composeRollout(ctx, snap, res)
+	synced := snap.Revision + "@" + sc.key()
+	if !changed && !drifted && d.synced(synced) {
+		return
+	}
+	full := d.opts.Renderer.RenderWith(ctx, snap, render.Options{Standby: d.standbyTargets()})
+	if !sc.sharded() {
+		full = d.composeRollout(ctx, snap, full)
+	}
+	res := sc.filter(full)
 	// Watch the new desired state before applying it, so the events of
 	// manifold's own writes are compared with what it is writing.
 	d.watcher.Watch(watchCtx, res)
 	approvals := d.failoverApprovals(reconciler.ParseApprovals(snap.Message))
 	rep := d.opts.Reconciler.Sync(ctx, res, approvals)
+	if sc.ctx.Err() != nil {
+		d.opts.Log.Warn("lease lost during the sync: its outcome is not recorded", "revision", snap.Revision)
+		return
+	}
 	d.watcher.Watch(watchCtx, res) // kinds whose CRDs this sync created
-	d.observeRollout(ctx, res, rep)
-	d.observeFailover(ctx, res, rep)
+	if !sc.sharded() {
+		d.observeRollout(ctx, res, rep)
+	}
+	d.observeFailover(ctx, full, rep, sc.owns)
 	d.mu.Lock()
 	prev := d.note
 	d.mu.Unlock()
 	note := status.Carry(prev, status.FromReport(rep, res.Problems, d.opts.Now()))
 	note.Decisions = d.noteDecisions(prev, note.Revision)
-	note.Rollouts = d.rolloutNotes(snap.Revision)
+	if !sc.sharded() {
+		note.Rollouts = d.rolloutNotes(snap.Revision)
+	}
 	d.opts.Metrics.observe(rep, time.Since(start))
 	d.opts.Log.Info("synced", "revision", snap.Revision, "outcome", note.Outcome, "counts", note.Counts(), "took", time.Since(start).Round(time.Millisecond))
 
 	d.mu.Lock()
 	d.note = note
-	d.lastSynced = snap.Revision
+	d.lastSynced = synced
+	d.syncedClusters = d.syncedClusters[:0]
+	for _, c := range res.Clusters {
+		d.syncedClusters = append(d.syncedClusters, c.Metadata.Name)
+	}
 	if !rep.Failed() {
 		d.ready = true
 	}
-	write := d.fingerprint[snap.Revision] != note.Fingerprint()
-	d.fingerprint = map[string]string{snap.Revision: note.Fingerprint()}
+	var writes []shardNote
+	fingerprints := map[string]string{}
+	for _, part := range sc.notes(note) {
+		key := part.ref.String() + "@" + synced
+		fingerprints[key] = part.note.Fingerprint()
+		if d.fingerprint[key] != fingerprints[key] {
+			writes = append(writes, part)
+		}
+	}
+	d.fingerprint = fingerprints
 	d.mu.Unlock()
-	if write {
-		d.writeNote(ctx, snap.Revision, note)
+	for _, part := range writes {
+		d.writeNote(ctx, part.ref, snap.Revision, part.note)
 	}
 	if settling(note) {
 		// Check again soon, so the note records the health the rollout
@@ -93,18 +123,18 @@ func (d *Daemon) synced(revision string) bool {
 	return d.lastSynced == revision
 }
 
-// writeNote records the note locally and pushes it; a failure is logged and
-// counted, and never stops syncing.
-func (d *Daemon) writeNote(ctx context.Context, revision string, note *status.Note) {
-	if revision == "" {
+// writeNote records the note locally under ref and pushes it; a failure is
+// logged and counted, and never stops syncing.
+func (d *Daemon) writeNote(ctx context.Context, ref plumbing.ReferenceName, revision string, note *status.Note) {
+	if revision == "" || ctx.Err() != nil {
 		return
 	}
-	if err := d.opts.Source.WriteNote(ctx, revision, note.YAML()); err != nil {
+	if err := d.opts.Source.WriteNoteRef(ctx, ref, revision, note.YAML()); err != nil {
 		d.opts.Metrics.noteErrors.Inc()
 		d.opts.Log.Error("writing status note", "revision", revision, "err", err)
 		return
 	}
-	if err := d.opts.Source.PushNotes(ctx); err != nil {
+	if err := d.opts.Source.PushNotesRef(ctx, ref); err != nil {
 		d.opts.Metrics.noteErrors.Inc()
 		d.opts.Log.Error("pushing status notes", "revision", revision, "err", err)
 		return

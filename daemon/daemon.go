@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,6 +43,10 @@ type Options struct {
 	StateDir string
 	// Now is the clock, for tests; default time.Now.
 	Now func() time.Time
+	// Election, when set, makes the daemon write only while it holds a
+	// Lease: to the clusters of the shards it holds (leader.go, shard.go).
+	// Nil: this daemon is the only writer.
+	Election *Election
 }
 
 // Daemon follows a Git branch and keeps clusters in sync with it.
@@ -53,6 +58,8 @@ type Daemon struct {
 	rollouts *rollouts
 	// failover is the failover and traffic state (failover.go).
 	failover *failoverLoop
+	// lead is the leader election; nil without one (leader.go).
+	lead *leadership
 
 	mu          sync.Mutex
 	ready       bool
@@ -60,7 +67,10 @@ type Daemon struct {
 	lastErr     error
 	fingerprint map[string]string // revision → fingerprint of the last note written
 	drifted     bool
-	lastSynced  string
+	// lastSynced is the revision and scope key synced last.
+	lastSynced string
+	// syncedClusters are the clusters the last cycle synced.
+	syncedClusters []string
 }
 
 // New returns a daemon; Run starts it.
@@ -90,6 +100,7 @@ func New(opts Options) *Daemon {
 		opts.Metrics = NewMetrics(nil)
 	}
 	d := &Daemon{opts: opts, trigger: make(chan struct{}, 1), fingerprint: map[string]string{}, rollouts: newRollouts(opts), failover: newFailoverLoop()}
+	d.lead = newLeadership(opts.Election, opts.Log)
 	d.watcher = opts.Reconciler.NewWatcher(d.onDrift)
 	return d
 }
@@ -114,15 +125,27 @@ func (d *Daemon) onDrift(dr reconciler.Drift) {
 }
 
 // Run polls and syncs until ctx ends. A cycle in progress when ctx ends is
-// finished first, so no inventory or note is left half-written.
+// finished first, so no inventory or note is left half-written; then the
+// Leases held are released. With leader election a cycle runs only while
+// a Lease is held, and is cancelled at once when one is lost.
 func (d *Daemon) Run(ctx context.Context) error {
 	watchCtx, stopWatches := context.WithCancel(context.Background())
 	defer stopWatches()
+	stopElection := d.lead.start(ctx)
+	defer stopElection()
 	d.startProbes(ctx)
 	for {
-		cycleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.CycleTimeout)
-		d.cycle(cycleCtx, watchCtx)
-		cancel()
+		sc, release := d.lead.scope()
+		if sc.leads() {
+			cycleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.CycleTimeout)
+			stop := context.AfterFunc(sc.ctx, cancel)
+			d.cycle(cycleCtx, watchCtx, sc)
+			stop()
+			cancel()
+		} else {
+			d.follow()
+		}
+		release()
 		wait := d.opts.Interval + time.Duration(rand.Int64N(int64(d.opts.Interval)/10+1))
 		timer := time.NewTimer(wait)
 		select {
@@ -131,9 +154,28 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return nil
 		case <-d.trigger:
 			timer.Stop()
+		case <-d.lead.changes():
+			timer.Stop()
 		case <-timer.C:
 		}
 	}
+}
+
+// follow forgets what the replica synced while it led: the note and the
+// clusters are another replica's now, and leading again syncs afresh.
+func (d *Daemon) follow() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.note, d.lastSynced, d.syncedClusters = nil, "", nil
+	d.fingerprint = map[string]string{}
+}
+
+// SyncedClusters returns the clusters the last cycle synced (this
+// replica's shards), sorted; none while it leads nothing.
+func (d *Daemon) SyncedClusters() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.syncedClusters)
 }
 
 // Ready reports whether a sync has succeeded since start.

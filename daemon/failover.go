@@ -78,10 +78,12 @@ func (d *Daemon) failoverApprovals(a reconciler.Approvals) reconciler.Approvals 
 	return a
 }
 
-// observeFailover records the render the probes work from, forgets the
-// released standbys whose copy this sync removed, and asks the probe loop
-// for a round, which also brings the DNS records up to date.
-func (d *Daemon) observeFailover(ctx context.Context, res *render.Result, rep *reconciler.Report) {
+// observeFailover records the render the probes work from (res: every
+// cluster), forgets the released standbys whose copy this sync removed (rep
+// covers the clusters owns reports true for; a sharded replica leaves the
+// others to their owners), and asks the probe loop for a round, which also
+// brings the DNS records up to date.
+func (d *Daemon) observeFailover(ctx context.Context, res *render.Result, rep *reconciler.Report, owns func(cluster string) bool) {
 	f := d.failover
 	f.mu.Lock()
 	if res.Err == nil {
@@ -89,7 +91,7 @@ func (d *Daemon) observeFailover(ctx context.Context, res *render.Result, rep *r
 	}
 	for sub, clusters := range f.released {
 		for _, c := range clusters {
-			if pruned(res, rep, sub, c) {
+			if owns(c) && pruned(res, rep, sub, c) {
 				f.state.Settle(sub, c)
 			}
 		}

@@ -77,7 +77,12 @@ func (d *Daemon) probeRound(ctx context.Context) {
 	decisions := f.state.Decide(now, subs, res.Clusters)
 	f.mu.Unlock()
 	d.recordDecisions(decisions)
-	traffic := d.updateTraffic(ctx, res)
+	// DNS records are written by the primary replica only (leader.go).
+	var traffic []failover.Decision
+	if tctx, done, ok := d.whilePrimary(ctx); ok {
+		traffic = d.updateTraffic(tctx, res)
+		done()
+	}
 	d.recordDecisions(traffic)
 
 	// A released standby whose copy is still there (its prune waits for
