@@ -31,6 +31,7 @@ type serveFlags struct {
 	interval, probeInterval        time.Duration
 	clusters                       clusterFlags
 	management                     managementFlags
+	election                       electionFlags
 	git                            gitsource.AuthConfig
 	allowNonFastForward            bool
 	webhookSecretFile              string
@@ -52,14 +53,19 @@ spec.failover or spec.traffic are probed every --probe-interval: a target unheal
 unhealthyAfter fails over to a standby cluster, and DNSEndpoint records follow the
 healthy clusters.
 
-HTTP: /healthz, /readyz (ready after the first successful sync), /metrics, /status (JSON)
-and /webhooks/{github,gitea,gitlab,generic}. A pull-request delivery makes a read-only
-preview of its head, served at /previews/<sha> and noted under refs/notes/manifold-preview.
+HTTP: /healthz, /readyz (ready after the first successful sync; a replica that leads nothing
+is ready), /metrics, /status (JSON) and /webhooks/{github,gitea,gitlab,generic}. A
+pull-request delivery makes a read-only preview of its head, served at /previews/<sha> and noted under refs/notes/manifold-preview.
 
 In a management cluster (deploy/), --in-cluster reads the kubeconfigs of Clusters with
 spec.kubeconfig.secretRef from Secrets there. Every flag may also be set by the environment:
 MANIFOLD_ and the flag name in upper case, dashes as underscores (MANIFOLD_REPO,
-MANIFOLD_GIT_USERNAME); the command line wins.`,
+MANIFOLD_GIT_USERNAME); the command line wins.
+
+With --leader-elect, replicas campaign for a Lease in the coordination cluster and only the
+holder syncs, writes notes, updates DNS and previews; --shards N splits the clusters between
+N Leases (FNV-1a of the cluster name mod N), each owner syncing its clusters and writing
+its notes under refs/notes/manifold-shard-<i>.`,
 		Args:    cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error { return flagsFromEnv(cmd.Flags()) },
 		RunE:    func(cmd *cobra.Command, _ []string) error { return serve(cmd, &f) },
@@ -84,6 +90,7 @@ MANIFOLD_GIT_USERNAME); the command line wins.`,
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	f.clusters.register(cmd)
 	f.management.register(cmd)
+	f.election.register(cmd)
 	_ = cmd.MarkFlagRequired("repo")
 	return cmd
 }
@@ -113,6 +120,10 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	if mgmt != nil {
 		log.Info("reading kubeconfig Secrets from the management cluster", "server", mgmt.Host)
 	}
+	election, err := f.election.election(mgmt)
+	if err != nil {
+		return err
+	}
 	src, err := gitsource.OpenSource(ctx, gitsource.SourceOptions{
 		URL: f.repo, Branch: f.branch, StateDir: f.stateDir, Auth: auth, AllowNonFastForward: f.allowNonFastForward,
 	})
@@ -125,10 +136,11 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	d := daemon.New(daemon.Options{
 		Source: src, Renderer: render.NewRenderer(render.Limits{}), Reconciler: rec,
 		Interval: f.interval, ProbeInterval: f.probeInterval, Metrics: daemon.NewMetrics(reg), Log: log, StateDir: f.stateDir,
+		Election: election,
 	})
 
 	previews := daemon.NewPreviewer(daemon.PreviewOptions{Source: src, Reconciler: rec, Log: log})
-	go previews.Run(ctx)
+	go d.WhilePrimary(ctx, previews.Run)
 	hooks := webhook.NewHandler(webhook.Config{
 		Secret: secret, Insecure: f.insecureWebhooks, RepoURLs: []string{f.repo}, Branch: f.branch,
 		OnResult: func(r webhook.Result) {
@@ -153,7 +165,9 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !d.Ready() {
+		// A replica that leads nothing is a ready standby: it serves
+		// /status and /metrics, and a rolling update can proceed.
+		if !d.Ready() && d.Leadership().Leader {
 			http.Error(w, "no successful sync yet", http.StatusServiceUnavailable)
 			return
 		}
@@ -162,7 +176,9 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/status", func(w http.ResponseWriter, _ *http.Request) {
 		note, gitErr := d.Status()
-		body := map[string]any{"ready": d.Ready(), "repository": src.URL(), "branch": f.branch, "sync": note}
+		lead := d.Leadership()
+		body := map[string]any{"ready": d.Ready(), "repository": src.URL(), "branch": f.branch, "sync": note,
+			"leader": lead.Leader, "leadership": lead, "clusters": d.SyncedClusters()}
 		if gitErr != nil {
 			body["gitError"] = gitErr.Error()
 		}
