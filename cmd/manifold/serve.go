@@ -55,7 +55,8 @@ healthy clusters.
 
 HTTP: /healthz, /readyz (ready after the first successful sync; a replica that leads nothing
 is ready), /metrics, /status (JSON) and /webhooks/{github,gitea,gitlab,generic}. A
-pull-request delivery makes a read-only preview of its head, served at /previews/<sha> and noted under refs/notes/manifold-preview.
+pull-request delivery makes a read-only preview of its head, served at /previews/<sha>
+and noted under refs/notes/manifold-preview.
 
 In a management cluster (deploy/), --in-cluster reads the kubeconfigs of Clusters with
 spec.kubeconfig.secretRef from Secrets there. Every flag may also be set by the environment:
