@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,23 @@ var (
 	fleetObjects  = flag.Int("bench.objects", 1000, "BenchmarkFleet: ConfigMaps per cluster")
 	fleetCycles   = flag.Int("bench.cycles", 50, "BenchmarkFleet: no-change cycles measured")
 	steadyWindow  = flag.Duration("bench.steady", time.Minute, "BenchmarkFleet: steady-state window")
+	heapProfile   = flag.String("bench.heapprofile", "", "BenchmarkFleet: write a heap profile here once every object is synced")
 )
+
+// writeHeapProfile writes the live heap to -bench.heapprofile, if set.
+func writeHeapProfile(b *testing.B) {
+	if *heapProfile == "" {
+		return
+	}
+	f, err := os.Create(*heapProfile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}
 
 // BenchmarkFleet measures one in-process daemon managing ConfigMaps on
 // light clusters (10 × 1,000 by default): cold convergence, memory, the
@@ -76,6 +93,7 @@ func BenchmarkFleet(b *testing.B) {
 	apiAfter := scrapeAll(b, env.Clusters())
 	applied := clusters * (objects + 1) // the ConfigMaps and the namespace
 	checkApplied(b, env, "bench-fleet", objects)
+	b.Logf("cold convergence of %d objects in %s: %s", applied, took.Round(time.Millisecond), cold)
 	b.ReportMetric(float64(applied)/took.Seconds(), "objects/s")
 	b.ReportMetric(took.Seconds(), "converge-s")
 	b.ReportMetric(selfAfter-selfBefore, "manifold-cpu-s")
@@ -87,6 +105,7 @@ func BenchmarkFleet(b *testing.B) {
 
 	// Memory with every object synced and watched.
 	full := measureMemory()
+	writeHeapProfile(b)
 	perCluster := func(heap bool) float64 {
 		if heap {
 			return (float64(perClusters.Heap) - float64(baseline.Heap)) / float64(clusters)
@@ -113,6 +132,7 @@ func BenchmarkFleet(b *testing.B) {
 	git.ResetCounters()
 	fleet.cycles(b, n)
 	idle := tally(countsBefore, counter.snapshot())
+	b.Logf("%d no-change cycles: cluster requests: %s; Git requests: %v", n, idle, git.RequestsByPath())
 	b.ReportMetric(float64(idle.Writes)/float64(n), "writes/cycle")
 	b.ReportMetric(float64(idle.All)/float64(n), "cluster-requests/cycle")
 	b.ReportMetric(float64(fleet.renders()-rendersBefore)/float64(n), "renders/cycle")
@@ -125,6 +145,7 @@ func BenchmarkFleet(b *testing.B) {
 	time.Sleep(*steadyWindow)
 	steady := tally(countsBefore, counter.snapshot())
 	apiAfter = scrapeAll(b, env.Clusters())
+	b.Logf("steady state for %s: %s", *steadyWindow, steady)
 	perMin := func(v float64) float64 { return v / float64(clusters) / steadyWindow.Minutes() }
 	b.ReportMetric(perMin(float64(steady.All)), "requests/min/cluster")
 	b.ReportMetric(perMin(float64(steady.Writes)), "writes/min/cluster")

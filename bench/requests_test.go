@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -35,17 +37,30 @@ func newRequestCounter() *requestCounter {
 
 // wrap is a reconciler ConnectOptions.WrapTransport.
 func (c *requestCounter) wrap(cluster string, rt http.RoundTripper) http.RoundTripper {
-	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		r := classify(req)
-		c.mu.Lock()
-		if c.counts[cluster] == nil {
-			c.counts[cluster] = map[request]int{}
-		}
-		c.counts[cluster][r]++
-		c.mu.Unlock()
-		return rt.RoundTrip(req)
-	})
+	return &countingTransport{counter: c, cluster: cluster, next: rt}
 }
+
+// countingTransport counts each request, then sends it on.
+type countingTransport struct {
+	counter *requestCounter
+	cluster string
+	next    http.RoundTripper
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := classify(req)
+	t.counter.mu.Lock()
+	if t.counter.counts[t.cluster] == nil {
+		t.counter.counts[t.cluster] = map[request]int{}
+	}
+	t.counter.counts[t.cluster][r]++
+	t.counter.mu.Unlock()
+	return t.next.RoundTrip(req)
+}
+
+// WrappedRoundTripper lets client-go reach the transport underneath, e.g.
+// to cancel a request.
+func (t *countingTransport) WrappedRoundTripper() http.RoundTripper { return t.next }
 
 // snapshot returns a copy of the counts so far.
 func (c *requestCounter) snapshot() map[string]map[request]int {
@@ -67,11 +82,36 @@ type requestTally struct {
 	// NonWatch counts every request but watches by resource: the figures
 	// the API server's apiserver_request_total can confirm.
 	NonWatch map[string]int
+	// ByRequest counts every kind of request, for the log.
+	ByRequest map[request]int
+}
+
+// String lists the requests by kind, most frequent first.
+func (t requestTally) String() string {
+	type entry struct {
+		r request
+		n int
+	}
+	var es []entry
+	for r, n := range t.ByRequest {
+		es = append(es, entry{r, n})
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].n != es[j].n {
+			return es[i].n > es[j].n
+		}
+		return es[i].r.Verb+es[i].r.Resource < es[j].r.Verb+es[j].r.Resource
+	})
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = fmt.Sprintf("%s %s: %d", e.r.Verb, e.r.Resource, e.n)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // tally sums the difference between two snapshots over every cluster.
 func tally(before, after map[string]map[request]int) requestTally {
-	t := requestTally{NonWatch: map[string]int{}}
+	t := requestTally{NonWatch: map[string]int{}, ByRequest: map[request]int{}}
 	for cluster, m := range after {
 		for r, n := range m {
 			n -= before[cluster][r]
@@ -79,6 +119,7 @@ func tally(before, after map[string]map[request]int) requestTally {
 				continue
 			}
 			t.All += n
+			t.ByRequest[r] += n
 			switch {
 			case r.Verb == "WATCH":
 				t.Watches += n
@@ -148,7 +189,3 @@ func classify(req *http.Request) request {
 	}
 	return r
 }
-
-type roundTripperFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

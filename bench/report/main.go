@@ -31,7 +31,7 @@ func main() {
 // runs are the benchmark commands, in order.
 var runs = [][]string{
 	{"test", "-run", "^$", "-bench", ".", "-benchmem", "./render/...", "./gitsource/..."},
-	{"test", "-run", "^$", "-bench", ".", "-benchtime", "1x", "-timeout", "30m", "./bench"},
+	{"test", "-run", "^$", "-v", "-bench", ".", "-benchtime", "1x", "-timeout", "30m", "./bench"},
 }
 
 func run(out, goCmd string, from bool, files []string) error {
