@@ -134,7 +134,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	stopElection := d.lead.start(ctx)
 	defer stopElection()
 	d.startProbes(ctx)
+	balance := d.lead.balanceTicks()
+	defer balance.Stop()
 	for {
+		d.lead.rebalance(ctx)
 		sc, release := d.lead.scope()
 		if sc.leads() {
 			cycleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.CycleTimeout)
@@ -146,17 +149,30 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.follow()
 		}
 		release()
-		wait := d.opts.Interval + time.Duration(rand.Int64N(int64(d.opts.Interval)/10+1))
-		timer := time.NewTimer(wait)
+		if !d.wait(ctx, balance.C) {
+			return nil
+		}
+	}
+}
+
+// wait waits for the next cycle: the poll interval with jitter, a trigger
+// or a Lease gained or lost. Sharded, it balances the shards between the
+// replicas on every balance tick meanwhile. It returns false when ctx ends.
+func (d *Daemon) wait(ctx context.Context, balance <-chan time.Time) bool {
+	timer := time.NewTimer(d.opts.Interval + time.Duration(rand.Int64N(int64(d.opts.Interval)/10+1)))
+	defer timer.Stop()
+	for {
 		select {
 		case <-ctx.Done():
-			timer.Stop()
-			return nil
+			return false
 		case <-d.trigger:
-			timer.Stop()
+			return true
 		case <-d.lead.changes():
-			timer.Stop()
+			return true
 		case <-timer.C:
+			return true
+		case <-balance:
+			d.lead.rebalance(ctx)
 		}
 	}
 }

@@ -131,6 +131,11 @@ type leadership struct {
 	mu      sync.Mutex
 	held    map[int]context.Context // shard → context of the current term
 	holders map[string]string
+	// runs cancel the running elector of each shard (shard.go sheds
+	// shards with it); cooldown is when a shed shard may be campaigned
+	// for again.
+	runs     map[int]context.CancelFunc
+	cooldown map[int]time.Time
 }
 
 func newLeadership(e *Election, log *slog.Logger) *leadership {
@@ -141,6 +146,7 @@ func newLeadership(e *Election, log *slog.Logger) *leadership {
 	return &leadership{
 		opts: opts, names: opts.leaseNames(), log: log, changed: make(chan struct{}, 1),
 		held: map[int]context.Context{}, holders: map[string]string{},
+		runs: map[int]context.CancelFunc{}, cooldown: map[int]time.Time{},
 	}
 }
 
@@ -156,13 +162,27 @@ func (l *leadership) start(ctx context.Context) (stop func()) {
 	for i, name := range l.names {
 		wg.Go(func() { l.campaign(electCtx, i, name) })
 	}
-	return func() { cancel(); wg.Wait() }
+	if l.opts.Shards > 1 {
+		wg.Go(func() { l.campaign(electCtx, memberShard, l.memberLease()) })
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+		l.leave()
+	}
 }
 
-// campaign runs client-go's elector for one Lease, again after every loss,
-// until ctx ends.
+// campaign runs client-go's elector for one Lease, again after every loss
+// (or shedding, after its cooldown), until ctx ends.
 func (l *leadership) campaign(ctx context.Context, shard int, name string) {
 	for ctx.Err() == nil {
+		if wait := l.cooldownLeft(shard); wait > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			continue
+		}
 		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 			Lock: &resourcelock.LeaseLock{
 				LeaseMeta:  metav1.ObjectMeta{Namespace: l.opts.Namespace, Name: name},
@@ -177,14 +197,23 @@ func (l *leadership) campaign(ctx context.Context, shard int, name string) {
 			Callbacks: leaderelection.LeaderCallbacks{
 				OnStartedLeading: func(term context.Context) { l.gained(shard, name, term) },
 				OnStoppedLeading: func() { l.lost(shard, name) },
-				OnNewLeader:      func(id string) { l.observed(name, id) },
+				OnNewLeader: func(id string) {
+					if shard != memberShard {
+						l.observed(name, id)
+					}
+				},
 			},
 		})
 		if err != nil { // only invalid timings, refused by Validate first
 			l.log.Error("leader election", "lease", name, "err", err)
 			return
 		}
-		le.Run(ctx)
+		runCtx, cancel := context.WithCancel(ctx)
+		l.mu.Lock()
+		l.runs[shard] = cancel
+		l.mu.Unlock()
+		le.Run(runCtx)
+		cancel()
 		select {
 		case <-ctx.Done():
 		case <-time.After(l.opts.RetryPeriod):
@@ -195,6 +224,9 @@ func (l *leadership) campaign(ctx context.Context, shard int, name string) {
 // gained records a term; client-go cancels term the moment the Lease is
 // lost, before calling lost.
 func (l *leadership) gained(shard int, name string, term context.Context) {
+	if shard == memberShard {
+		return
+	}
 	l.mu.Lock()
 	if term.Err() != nil { // lost before this callback ran
 		l.mu.Unlock()

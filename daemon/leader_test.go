@@ -134,39 +134,59 @@ func takeLease(t *testing.T, client *fake.Clientset, name, identity string) {
 	}
 }
 
-// TestShardLeases: three replicas share three shard Leases, each held by
-// exactly one; when a replica stops, its shards move to the others.
+// TestShardLeases: three replicas share three shard Leases. The first to
+// start takes them all, and hands two over once the others are there:
+// each then holds one. When a replica stops, only its shard moves.
 func TestShardLeases(t *testing.T) {
 	client := leaseServer()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var ls []*leadership
-	var stops []func()
+	stops := map[string]func(){}
 	for _, id := range []string{"a", "b", "c"} {
 		l := newLeadership(fastElection(client, id, 3), slog.New(slog.DiscardHandler))
 		ls = append(ls, l)
-		stops = append(stops, l.start(context.Background()))
-	}
-	defer func() {
-		for _, stop := range stops[1:] {
-			stop()
+		stops[id] = l.start(ctx)
+		defer func() { stops[id]() }()
+		if id == "a" {
+			waitFor(t, "a holds every shard", func() bool { return slices.Equal(l.report().Held, []int{0, 1, 2}) })
 		}
-	}()
-	held := func(ls []*leadership) []int {
-		var all []int
-		for _, l := range ls {
-			all = append(all, l.report().Held...)
-		}
-		slices.Sort(all)
-		return all
+		go func() { // as the daemon does between cycles
+			for ctx.Err() == nil {
+				l.rebalance(ctx)
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
 	}
-	waitFor(t, "every shard held", func() bool { return slices.Equal(held(ls), []int{0, 1, 2}) })
-	names := ls[0].names
-	if !slices.Equal(names, []string{"manifold-shard-0", "manifold-shard-1", "manifold-shard-2"}) {
-		t.Errorf("lease names %v", names)
+	if got := ls[0].names; !slices.Equal(got, []string{"manifold-shard-0", "manifold-shard-1", "manifold-shard-2"}) {
+		t.Errorf("lease names %v", got)
+	}
+	one := func(l *leadership) bool { return len(l.report().Held) == 1 }
+	waitFor(t, "one shard each", func() bool { return one(ls[0]) && one(ls[1]) && one(ls[2]) })
+	if got := ls[0].report().Held; !slices.Equal(got, []int{0}) {
+		t.Errorf("a kept %v, want the primary shard [0]", got)
 	}
 
-	stops[0]()
-	waitFor(t, "a's shards taken over", func() bool { return slices.Equal(held(ls[1:]), []int{0, 1, 2}) })
+	before := map[*leadership][]int{ls[1]: ls[1].report().Held, ls[2]: ls[2].report().Held}
+	stops["a"]()
+	stops["a"] = func() {}
+	waitFor(t, "a's shard taken over", func() bool {
+		all := append(slices.Clone(ls[1].report().Held), ls[2].report().Held...)
+		slices.Sort(all)
+		return slices.Equal(all, []int{0, 1, 2})
+	})
+	for l, held := range before {
+		for _, shard := range held {
+			if !slices.Contains(l.report().Held, shard) {
+				t.Errorf("%s lost shard %d when a stopped", l.opts.Identity, shard)
+			}
+		}
+	}
 	if got := ls[0].report(); got.Leader || len(got.Held) > 0 {
 		t.Errorf("a stopped but reports %+v", got)
+	}
+	members, err := ls[1].members(ctx)
+	if err != nil || members != 2 {
+		t.Errorf("members after a left: %d, %v; want 2", members, err)
 	}
 }

@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/manifold-gitops/manifold/api"
 	"github.com/manifold-gitops/manifold/gitsource"
 	"github.com/manifold-gitops/manifold/render"
 	"github.com/manifold-gitops/manifold/status"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // ShardNotesRefPrefix names the notes refs of a sharded daemon: the owner
@@ -164,4 +168,117 @@ func clusterFailed(c status.ClusterNote) bool {
 		}
 	}
 	return false
+}
+
+// Balancing. Every replica campaigns for every shard, so the first replica
+// to start would hold them all. To spread them, each replica also holds a
+// member Lease of its own (<prefix>member-<hash of the identity>), and
+// between cycles — never during one — a replica holding more than its
+// share, ceil(shards / live members), hands the excess over: it releases
+// its highest shards and leaves them to the others for two lease
+// durations. Shard 0, the primary, is kept longest.
+
+// memberShard marks the member Lease's campaign.
+const memberShard = -1
+
+// memberLease is this replica's member Lease.
+func (l *leadership) memberLease() string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(l.opts.Identity))
+	return fmt.Sprintf("%smember-%08x", l.opts.ShardLeasePrefix, h.Sum32())
+}
+
+func (l *leadership) cooldownLeft(shard int) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Until(l.cooldown[shard])
+}
+
+// rebalance hands over the shards held beyond this replica's share. Call it
+// only while no cycle runs. Without sharding, or when the members cannot be
+// counted, it does nothing.
+func (l *leadership) rebalance(ctx context.Context) {
+	if l == nil || l.opts.Shards <= 1 {
+		return
+	}
+	members, err := l.members(ctx)
+	if err != nil {
+		l.log.Warn("counting the replicas for shard balancing", "err", err)
+		return
+	}
+	if members == 0 {
+		return
+	}
+	share := (l.opts.Shards + members - 1) / members
+	l.mu.Lock()
+	var held []int
+	for shard, term := range l.held {
+		if term.Err() == nil {
+			held = append(held, shard)
+		}
+	}
+	slices.Sort(held)
+	var shed []int
+	for len(held) > share {
+		shard := held[len(held)-1]
+		held = held[:len(held)-1]
+		shed = append(shed, shard)
+		l.cooldown[shard] = time.Now().Add(2 * l.opts.LeaseDuration)
+		if cancel := l.runs[shard]; cancel != nil {
+			cancel() // the elector releases the Lease (ReleaseOnCancel)
+		}
+	}
+	l.mu.Unlock()
+	for _, shard := range shed {
+		l.log.Info("handing a shard over to balance the replicas", "lease", l.names[shard], "members", members, "share", share)
+	}
+}
+
+// members counts the live member Leases (held and not expired), and
+// deletes member Leases expired for ten lease durations: replicas that were
+// killed.
+func (l *leadership) members(ctx context.Context) (int, error) {
+	leases := l.opts.Leases.Leases(l.opts.Namespace)
+	list, err := leases.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	prefix := l.opts.ShardLeasePrefix + "member-"
+	now := time.Now()
+	live := 0
+	for _, lease := range list.Items {
+		if !strings.HasPrefix(lease.Name, prefix) || lease.Spec.RenewTime == nil || lease.Spec.LeaseDurationSeconds == nil {
+			continue
+		}
+		expires := lease.Spec.RenewTime.Add(time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second)
+		switch {
+		case ptr.Deref(lease.Spec.HolderIdentity, "") != "" && now.Before(expires):
+			live++
+		case now.After(expires.Add(10 * l.opts.LeaseDuration)):
+			_ = leases.Delete(ctx, lease.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &lease.ResourceVersion}})
+		}
+	}
+	return live, nil
+}
+
+// leave deletes this replica's member Lease after its campaigns ended, so
+// it is not counted any more.
+func (l *leadership) leave() {
+	if l.opts.Shards <= 1 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), l.opts.RenewDeadline)
+	defer cancel()
+	_ = l.opts.Leases.Leases(l.opts.Namespace).Delete(ctx, l.memberLease(), metav1.DeleteOptions{})
+}
+
+// balanceTicks ticks every lease duration while sharded; it never ticks
+// otherwise. Stop it when done.
+func (l *leadership) balanceTicks() *time.Ticker {
+	if l == nil || l.opts.Shards <= 1 {
+		t := time.NewTicker(time.Hour)
+		t.Stop() // a stopped ticker never ticks
+		return t
+	}
+	return time.NewTicker(l.opts.LeaseDuration)
 }

@@ -301,11 +301,12 @@ func TestLeaderElection(t *testing.T) {
 	})
 }
 
-// TestSharding runs three replicas with --shards 3 over six clusters:
-// every cluster is synced by exactly one replica, the owner of its shard
-// (FNV-1a of the name mod 3), and each owner notes its clusters under
-// refs/notes/manifold-shard-<i>. A replica is SIGKILLed: only its shards
-// move, and the next commit reaches all six clusters.
+// TestSharding runs three replicas with --shards 3 over six clusters: the
+// shards spread one per replica, every cluster is synced by exactly one
+// replica, the owner of its shard (FNV-1a of the name mod 3), and each
+// owner notes its clusters under refs/notes/manifold-shard-<i>. A replica
+// is SIGKILLed: only its shard moves, and the next commit reaches all six
+// clusters.
 func TestSharding(t *testing.T) {
 	names := []string{"SPG-01", "SPG-02", "SPG-03", "SPG-04", "SPG-05", "SPG-06"}
 	env, mgmt, creds, clusters := haEnv(t, names...)
@@ -370,6 +371,14 @@ func TestSharding(t *testing.T) {
 	haColorEverywhere(t, targets, 3, "blue", time.Minute)
 	green := gitserver.CommitAndPush(t, work, "green", haApp(clusters, 3, "green"))
 	haColorEverywhere(t, targets, 3, "green", time.Minute)
+	eventually(t, time.Minute, "the shards spread, one per replica", func() bool {
+		for _, id := range ids {
+			if len(replicas[id].leaderStatus().Leadership.Held) != 1 {
+				return false
+			}
+		}
+		return true
+	})
 	held := waitOwners(ids)
 	t.Logf("shards held: %v", held)
 	for shard := range 3 {
@@ -402,11 +411,10 @@ func TestSharding(t *testing.T) {
 	})
 
 	t.Run("a killed replica's shards move to the others; the next commit reaches all six clusters", func(t *testing.T) {
-		// Kill a replica holding the fewest shards but at least one, so
-		// the others' shards can be seen not to move.
+		// Kill the replica of a shard other than the primary's.
 		victim := ""
 		for _, id := range ids {
-			if n := len(held[id]); n > 0 && (victim == "" || n < len(held[victim])) {
+			if !slices.Contains(held[id], 0) {
 				victim = id
 			}
 		}
