@@ -132,14 +132,25 @@ func TestInCluster(t *testing.T) {
 		"--listen":     "", // startServe listens on a free port
 	})
 	srv := startServe(t, podEnv(t, admin, container), args...)
-	waitReadyOrExplain(t, srv)
-	for _, name := range []string{"SPG-01", "SPG-02"} {
-		if c := colorOf(env.Cluster(name)); c != "blue" {
-			t.Errorf("%s: color %q, want blue", name, c)
+	t.Cleanup(func() { // runs before the server stops; /status holds the clusters' errors
+		if t.Failed() {
+			status, _ := json.MarshalIndent(srv.status(), "", "  ")
+			t.Logf("/status:\n%s", status)
 		}
-	}
+	})
+	srv.waitReady()
+	// A follower is ready too (--leader-elect): the app itself shows the leader synced.
+	eventually(t, 20*time.Second, "blue on SPG-01 and SPG-02", func() bool {
+		return colorOf(env.Cluster("SPG-01")) == "blue" && colorOf(env.Cluster("SPG-02")) == "blue"
+	})
 	if _, err := admin.CoreV1().Namespaces().Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the app reached the management cluster, which is no Cluster of the repository: %v", err)
+	}
+	lease, err := admin.CoordinationV1().Leases(managementNamespace).Get(ctx, "manifold", metav1.GetOptions{})
+	if err != nil {
+		t.Errorf("the leader's Lease in %s: %v", managementNamespace, err)
+	} else if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		t.Errorf("the Lease %s/manifold has no holder", managementNamespace)
 	}
 
 	t.Run("a webhook signed with the secret from manifold-webhook syncs at once", func(t *testing.T) {
@@ -289,22 +300,4 @@ func podEnv(t *testing.T, client kubernetes.Interface, c corev1.Container) []str
 		}
 	}
 	return out
-}
-
-// waitReadyOrExplain waits until /readyz answers 200 and fails the test with
-// /status (which holds the per-cluster errors) when it does not.
-func waitReadyOrExplain(t *testing.T, srv *server) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + srv.addr + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	status, _ := json.MarshalIndent(srv.status(), "", "  ")
-	t.Fatalf("manifold serve not ready within 1m; /status:\n%s", status)
 }
