@@ -92,6 +92,7 @@ var Rows = []Row{
 	{"Webhook to applied", "p99, new template on both clusters", webhook, "ms-applied-p99", 0, "%.0f ms", Target{Reference, 0, "peer: 400 ms (typical)"}},
 	{"Webhook to applied", "p50, rolled out and Available on both", webhook, "ms-available-p50", 0, "%.0f ms", Target{Reference, 0, "peer: 560 ms"}},
 	{"Webhook to applied", "p99, rolled out and Available on both", webhook, "ms-available-p99", 0, "%.0f ms", Target{Reference, 0, "peer: 560 ms (typical)"}},
+	{"Webhook to applied", "p50, the daemon's own cycle (poll, fetch, render, sync; from its log)", webhook, "ms-cycle-p50", 0, "%.0f ms", Target{Reference, 0, ""}},
 	{"Webhook to applied", "commits measured", webhook, "commits", 0, "%.0f", Target{AtLeast, 20, "≥ 20"}},
 
 	{"Steady state", "requests per minute per cluster (manifold's counter)", fleet, "requests/min/cluster", 0, "%.2f", Target{Reference, 0, "peer: ≈ 62"}},
