@@ -98,7 +98,7 @@ var Rows = []Row{
 	{"Steady state", "requests per minute per cluster (manifold's counter)", fleet, "requests/min/cluster", 0, "%.2f", Target{Reference, 0, "peer: ≈ 62"}},
 	{"Steady state", "writes per minute per cluster", fleet, "writes/min/cluster", 0, "%.2f", Target{AtMost, 0, "0 (peer: ≈ 12)"}},
 	{"Steady state", "reads and re-lists per minute per cluster", fleet, "reads/min/cluster", 0, "%.2f", Target{AtMost, 0, "0"}},
-	{"Steady state", "new watches per minute per cluster", fleet, "watches/min/cluster", 0, "%.2f", Target{Reference, 0, "re-opened every 5–10 min by client-go"}},
+	{"Steady state", "new watches per minute per cluster", fleet, "watches/min/cluster", 0, "%.2f", Target{Reference, 0, "client-go alone: 1 per kind per 5–10 min"}},
 	{"Steady state", "API servers' count on the same resources, per minute per cluster", fleet, "apiserver-requests/min/cluster", 0, "%.2f", Target{Reference, 0, "includes the API server's own controllers"}},
 
 	{"Cold convergence", "objects per second, 10 light clusters × 1,001 objects", fleet, "objects/s", 0, "%.0f /s", Target{AtLeast, 300, "≥ 300 /s"}},
