@@ -72,6 +72,9 @@ type Conn struct {
 	Dynamic   dynamic.Interface
 	Discovery discovery.CachedDiscoveryInterface
 	Mapper    meta.ResettableRESTMapper
+	// Watch is a dynamic client without the request timeout, for watches
+	// that stay open for as long as the server keeps them.
+	Watch dynamic.Interface
 }
 
 // Connect builds a connection to a declared cluster. It does not contact
@@ -125,6 +128,12 @@ func NewConn(name string, cfg *rest.Config) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", name, err)
 	}
+	watchCfg := rest.CopyConfig(cfg)
+	watchCfg.Timeout = 0
+	watch, err := dynamic.NewForConfig(watchCfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", name, err)
+	}
 	cached := memory.NewMemCacheClient(dc)
 	return &Conn{
 		Name:      name,
@@ -132,6 +141,7 @@ func NewConn(name string, cfg *rest.Config) (*Conn, error) {
 		Dynamic:   dyn,
 		Discovery: cached,
 		Mapper:    restmapper.NewDeferredDiscoveryRESTMapper(cached),
+		Watch:     watch,
 	}, nil
 }
 

@@ -113,12 +113,13 @@ func (w *Watcher) watchKind(ctx context.Context, conn *Conn, o *render.Object) {
 	w.watching[conn.Name][m.Resource] = true
 	f, ok := w.factories[conn.Name]
 	if !ok {
-		f = dynamicinformer.NewFilteredDynamicSharedInformerFactory(conn.Dynamic, 0, metav1.NamespaceAll, func(opts *metav1.ListOptions) {
+		f = dynamicinformer.NewFilteredDynamicSharedInformerFactory(conn.Watch, 0, metav1.NamespaceAll, func(opts *metav1.ListOptions) {
 			opts.LabelSelector = render.LabelSubscription
 		})
 		w.factories[conn.Name] = f
 	}
 	inf := f.ForResource(m.Resource).Informer()
+	_ = inf.SetTransform(compactForWatch)
 	cluster := conn.Name
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(_, obj any) { w.check(cluster, obj, false) },
@@ -153,4 +154,17 @@ func (w *Watcher) check(cluster string, obj any, deleted bool) {
 		}
 	}
 	w.onDrift(d)
+}
+
+// compactForWatch drops what drift detection never reads before an object
+// enters the watch cache: managedFields and status, which the comparison
+// ignores. It keeps the cache small.
+func compactForWatch(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	u.SetManagedFields(nil)
+	delete(u.Object, "status")
+	return u, nil
 }
