@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,14 +101,7 @@ func TestDaemon(t *testing.T) {
 	env := harness.ForTest(t,
 		harness.ClusterSpec{Name: "SPG-01", Mode: harness.Light},
 		harness.ClusterSpec{Name: "SPG-02", Mode: harness.Light})
-	creds := t.TempDir()
-	if err := env.WriteCredentials(creds); err != nil {
-		t.Fatal(err)
-	}
-	clusters, err := os.ReadFile(filepath.Join(creds, harness.ClustersFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	creds, clusters := credentials(t, env)
 	git := gitserver.Start(t)
 	url, work := git.NewRepo(t, "config")
 	gitserver.CommitAndPush(t, work, "web app", webFiles(string(clusters), "blue"))

@@ -127,6 +127,21 @@ func copyTree(t *testing.T, src, dst string) {
 	}
 }
 
+// credentials writes env's kubeconfigs into a fresh credentials folder and
+// returns it with the Cluster objects that refer to them.
+func credentials(t *testing.T, env *harness.Env) (dir, clustersYAML string) {
+	t.Helper()
+	dir = t.TempDir()
+	if err := env.WriteCredentials(dir); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, harness.ClustersFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, string(data)
+}
+
 // syncer syncs the head of a repository the way `manifold sync` does.
 type syncer struct {
 	t        *testing.T

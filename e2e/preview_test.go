@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -316,14 +314,7 @@ func TestPullRequestPreview(t *testing.T) {
 	env := harness.ForTest(t,
 		harness.ClusterSpec{Name: "SPG-01", Mode: harness.Light},
 		harness.ClusterSpec{Name: "SPG-02", Mode: harness.Light})
-	creds := t.TempDir()
-	if err := env.WriteCredentials(creds); err != nil {
-		t.Fatal(err)
-	}
-	clusters, err := os.ReadFile(filepath.Join(creds, harness.ClustersFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	creds, clusters := credentials(t, env)
 	git := gitserver.Start(t)
 	url, work := git.NewRepo(t, "config")
 	main := gitserver.CommitAndPush(t, work, "web app", webFiles(string(clusters), "blue"))

@@ -114,14 +114,7 @@ func TestRolloutWaves(t *testing.T) {
 		harness.ClusterSpec{Name: "SPG-01", Mode: harness.Full},
 		harness.ClusterSpec{Name: "SPG-02", Mode: harness.Full})
 	spg01, spg02 := env.Cluster("SPG-01"), env.Cluster("SPG-02")
-	creds := t.TempDir()
-	if err := env.WriteCredentials(creds); err != nil {
-		t.Fatal(err)
-	}
-	clusters, err := os.ReadFile(filepath.Join(creds, harness.ClustersFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	creds, clusters := credentials(t, env)
 	git := gitserver.Start(t)
 	url, work := git.NewRepo(t, "config")
 	v1 := gitserver.CommitAndPush(t, work, "web v1", map[string]string{

@@ -85,10 +85,7 @@ func (r *Reconciler) Preview(ctx context.Context, res *render.Result, approvals 
 		rep.Err = res.Err
 		return rep
 	}
-	bySet := map[string][]*render.DesiredSet{}
-	for _, s := range res.Sets {
-		bySet[s.Cluster] = append(bySet[s.Cluster], s)
-	}
+	bySet := setsByCluster(res)
 	rep.Clusters = make([]*ClusterPreview, len(res.Clusters))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.opts.ClusterConcurrency)

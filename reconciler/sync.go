@@ -90,10 +90,7 @@ func (r *Reconciler) Sync(ctx context.Context, res *render.Result, approvals App
 		rep.Err = res.Err
 		return rep
 	}
-	bySet := map[string][]*render.DesiredSet{}
-	for _, s := range res.Sets {
-		bySet[s.Cluster] = append(bySet[s.Cluster], s)
-	}
+	bySet := setsByCluster(res)
 	work := make([]*clusterWork, len(res.Clusters))
 	for i, c := range res.Clusters {
 		work[i] = &clusterWork{cluster: c, sets: bySet[c.Metadata.Name], report: &ClusterReport{Name: c.Metadata.Name}}
@@ -333,6 +330,15 @@ func (r *Reconciler) syncUntargeted(ctx context.Context, w *clusterWork, revisio
 		r.run(ctx, w.conn, sr, u.prev, plan)
 		sr.Health = Healthy
 	}
+}
+
+// setsByCluster groups a render's sets by cluster.
+func setsByCluster(res *render.Result) map[string][]*render.DesiredSet {
+	out := map[string][]*render.DesiredSet{}
+	for _, s := range res.Sets {
+		out[s.Cluster] = append(out[s.Cluster], s)
+	}
+	return out
 }
 
 // ResetConnections drops every cluster connection, so the next sync reads
