@@ -59,13 +59,20 @@ func colorEverywhere(t *testing.T, env *harness.Env, color string, within time.D
 func pushWebhook(t *testing.T, addr, repoURL, after string, sign bool) int {
 	t.Helper()
 	body := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","after":%q,"repository":{"clone_url":%q}}`, after, repoURL))
+	return githubDelivery(t, addr, "push", "delivery-"+after, body, sign)
+}
+
+// githubDelivery posts a GitHub delivery, signed with webhookSecret when
+// sign is set, and returns the status code.
+func githubDelivery(t *testing.T, addr, event, id string, body []byte, sign bool) int {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/github", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", "push")
-	req.Header.Set("X-GitHub-Delivery", "delivery-"+after)
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", id)
 	if sign {
 		mac := hmac.New(sha256.New, []byte(webhookSecret))
 		mac.Write(body)

@@ -12,12 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// faultsRepo declares SPG-01 and SPG-02 and two subscriptions, shop and
-// blog, each delivering a namespace and three ConfigMaps to both clusters.
-func faultsRepo(t *testing.T) *gitRepo {
-	r := &gitRepo{t: t, dir: t.TempDir()}
-	r.git("init", "-q", "-b", "main")
-	r.write("clusters.yaml", `apiVersion: manifold.dev/v1alpha1
+// twoClusters declares SPG-01 and SPG-02 with the harness' kubeconfig names.
+const twoClusters = `apiVersion: manifold.dev/v1alpha1
 kind: Cluster
 metadata: {name: SPG-01}
 spec: {kubeconfig: {file: spg-01.kubeconfig}}
@@ -26,7 +22,14 @@ apiVersion: manifold.dev/v1alpha1
 kind: Cluster
 metadata: {name: SPG-02}
 spec: {kubeconfig: {file: spg-02.kubeconfig}}
-`)
+`
+
+// faultsRepo declares SPG-01 and SPG-02 and two subscriptions, shop and
+// blog, each delivering a namespace and three ConfigMaps to both clusters.
+func faultsRepo(t *testing.T) *gitRepo {
+	r := &gitRepo{t: t, dir: t.TempDir()}
+	r.git("init", "-q", "-b", "main")
+	r.write("clusters.yaml", twoClusters)
 	for _, app := range []string{"shop", "blog"} {
 		r.write(app+"/subscription.yaml", fmt.Sprintf(`apiVersion: manifold.dev/v1alpha1
 kind: Subscription

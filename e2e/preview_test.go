@@ -3,9 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,16 +49,7 @@ func (l *requestLog) all() []string {
 func liveRepo(t *testing.T) *gitRepo {
 	r := &gitRepo{t: t, dir: t.TempDir()}
 	r.git("init", "-q", "-b", "main")
-	r.write("clusters.yaml", `apiVersion: manifold.dev/v1alpha1
-kind: Cluster
-metadata: {name: SPG-01}
-spec: {kubeconfig: {file: spg-01.kubeconfig}}
----
-apiVersion: manifold.dev/v1alpha1
-kind: Cluster
-metadata: {name: SPG-02}
-spec: {kubeconfig: {file: spg-02.kubeconfig}}
-`)
+	r.write("clusters.yaml", twoClusters)
 	r.write("subscription.yaml", `apiVersion: manifold.dev/v1alpha1
 kind: Subscription
 metadata: {name: web}
@@ -272,22 +260,7 @@ func TestLiveDiff(t *testing.T) {
 // deliverGitHub posts a signed GitHub delivery and returns the status code.
 func deliverGitHub(t *testing.T, addr, event, id string, body []byte) int {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/github", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mac := hmac.New(sha256.New, []byte(webhookSecret))
-	mac.Write(body)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", event)
-	req.Header.Set("X-GitHub-Delivery", id)
-	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return githubDelivery(t, addr, event, id, body, true)
 }
 
 // getPreview reads /previews/<sha> in format and returns the status and body.
